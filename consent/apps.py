@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "consent"
+    verbose_name = "Consent"
+
+    def ready(self):
+        from . import signals  # noqa: F401

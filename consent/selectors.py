@@ -1,0 +1,165 @@
+"""Reads about consent. `publication_verdict` is the one answer to "may this be public?"."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import formats, timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from .models import Channel, ConsentEntry, Storyteller
+
+
+def canonical_json(data):
+    """Serialise data the same way every time: sorted keys, no spaces, UTF-8."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(page):
+    """SHA-256 of the fields a reader sees on this story page, in canonical JSON."""
+    return hashlib.sha256(canonical_json(page.public_content()).encode("utf-8")).hexdigest()
+
+
+def revision_content_hash(revision):
+    """SHA-256 of a revision's public content as it is stored now (autosave can rewrite it)."""
+    return content_hash(revision.as_object())
+
+
+def today():
+    return timezone.now().date()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a version may be public, and the plain reason an editor is shown."""
+
+    allowed: bool
+    code: str
+    storyteller_id: int | None = None
+    grant: ConsentEntry | None = None
+    on: date | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __bool__(self):
+        return self.allowed
+
+    @cached_property
+    def storyteller_name(self):
+        if self.storyteller_id is None:
+            return ""
+        return (
+            Storyteller.objects.filter(pk=self.storyteller_id)
+            .values_list("pseudonym", flat=True)
+            .first()
+            or ""
+        )
+
+    @property
+    def reason(self):
+        name = self.storyteller_name
+        when = formats.date_format(self.on, "j F Y") if self.on else ""
+        messages = {
+            "approved": _("%(name)s approved this version.") % {"name": name},
+            "no_storyteller": _("Choose the storyteller before this story can be published."),
+            "waiting": _("Waiting for %(name)s's approval of this version.") % {"name": name},
+            "changes_requested": _("%(name)s asked for changes to this version.")
+            % {"name": name},
+            "withdrawn": _(
+                "%(name)s withdrew this story on %(date)s. Only %(name)s can bring it back."
+            )
+            % {"name": name, "date": when},
+            "expired": _("%(name)s's approval of this version ended on %(date)s.")
+            % {"name": name, "date": when},
+            "not_website": _("%(name)s did not agree to this story appearing on the website.")
+            % {"name": name},
+            "byline": _(
+                "%(name)s chose to be named “%(chosen)s”; this version names them differently."
+            )
+            % {"name": name, "chosen": self.extra.get("chosen", "")},
+            "image": _("%(name)s did not agree to show the photo.") % {"name": name},
+        }
+        return messages[self.code]
+
+
+def publication_verdict(page, *, require_website=True, on_day=None):
+    """May this story page, with exactly its current field values, be public — and if not, why?
+
+    Every door asks this: the page's save guard, the editor's form and panel, the workflow's
+    finish action, serving, the expiry sweep and the portal.
+    """
+    storyteller_id = page.storyteller_id
+    if storyteller_id is None:
+        return Verdict(False, "no_storyteller")
+    story = page.consent_story
+    if story.pk is None:
+        return Verdict(False, "waiting", storyteller_id)
+
+    digest = content_hash(page)
+    on_day = on_day or today()
+    for entry in ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence"):
+        if entry.decision == ConsentEntry.Decision.WITHDRAWN:
+            return Verdict(False, "withdrawn", storyteller_id, on=entry.created_at.date())
+        if entry.content_hash != digest or entry.storyteller_id != storyteller_id:
+            continue
+        if entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+            return Verdict(False, "changes_requested", storyteller_id)
+        if entry.decision == ConsentEntry.Decision.EXPIRED:
+            return Verdict(False, "expired", storyteller_id, on=entry.created_at.date())
+        return _check_grant_scope(page, entry, storyteller_id, on_day, require_website)
+    return Verdict(False, "waiting", storyteller_id)
+
+
+def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
+    if grant.valid_until and grant.valid_until < on_day:
+        return Verdict(False, "expired", storyteller_id, grant, on=grant.valid_until)
+    if require_website and Channel.WEBSITE not in grant.channels:
+        return Verdict(False, "not_website", storyteller_id, grant)
+    if grant.byline != page.byline_kind:
+        chosen = dict(page.Byline.choices).get(grant.byline, grant.byline)
+        return Verdict(False, "byline", storyteller_id, grant, extra={"chosen": str(chosen)})
+    if page.image_id and not grant.image_allowed:
+        return Verdict(False, "image", storyteller_id, grant)
+    return Verdict(True, "approved", storyteller_id, grant)
+
+
+def revision_verdict(revision, *, require_website=True):
+    """The verdict for a saved version, rebuilt from the revision as it is stored now."""
+    return publication_verdict(revision.as_object(), require_website=require_website)
+
+
+def consent_has_ended(story):
+    """True when the story's latest decisive entry is a withdrawal or an expiry."""
+    latest = (
+        ConsentEntry.objects.filter(
+            story_id=story.pk,
+            decision__in=[
+                ConsentEntry.Decision.GRANTED,
+                ConsentEntry.Decision.WITHDRAWN,
+                ConsentEntry.Decision.EXPIRED,
+            ],
+        )
+        .order_by("-sequence")
+        .values_list("decision", flat=True)
+        .first()
+    )
+    return latest in (ConsentEntry.Decision.WITHDRAWN, ConsentEntry.Decision.EXPIRED)
+
+
+def is_withdrawn(story):
+    """True when the storyteller's most recent say about the story is a withdrawal."""
+    latest = (
+        ConsentEntry.objects.filter(
+            story_id=story.pk,
+            decision__in=[ConsentEntry.Decision.GRANTED, ConsentEntry.Decision.WITHDRAWN],
+        )
+        .order_by("-sequence")
+        .values_list("decision", flat=True)
+        .first()
+    )
+    return latest == ConsentEntry.Decision.WITHDRAWN
+
+
+def entries_for_storyteller(storyteller):
+    return ConsentEntry.objects.filter(storyteller=storyteller).select_related("story")

@@ -1,0 +1,277 @@
+"""Writes about consent: every decision goes through these functions, whoever calls them."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.actions.unpublish_page import UnpublishPageAction
+from wagtail.models import Page, TaskState
+
+from .exceptions import ConsentRequired, NotTheStoryteller
+from .models import Channel, ConsentEntry, StorytellerReviewTask, is_storyteller_of
+from .selectors import (
+    content_hash,
+    is_withdrawn,
+    publication_verdict,
+    revision_content_hash,
+    today,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a storyteller agreed to: where, under which name, with or without the photo, until."""
+
+    channels: tuple[str, ...]
+    byline: str
+    image_allowed: bool = False
+    valid_until: date | None = None
+
+    def __post_init__(self):
+        from stories.models import StoryPage
+
+        unknown = set(self.channels) - set(Channel.values)
+        if unknown or not self.channels:
+            raise ValueError(f"Choose at least one place the story may appear: {unknown or ''}")
+        if self.byline not in StoryPage.Byline.values:
+            raise ValueError(f"Unknown byline: {self.byline}")
+        if self.valid_until is not None and self.valid_until < today():
+            raise ValueError("The end date is in the past.")
+
+
+def _append(story, *, decision, method, revision_id=None, digest="", scope=None, **fields):
+    entry = ConsentEntry(
+        storyteller_id=story.storyteller_id,
+        story=story,
+        revision_id=revision_id,
+        content_hash=digest,
+        decision=decision,
+        method=method,
+        **fields,
+    )
+    if scope is not None:
+        entry.channels = sorted(scope.channels)
+        entry.byline = scope.byline
+        entry.image_allowed = scope.image_allowed
+        entry.valid_until = scope.valid_until
+    entry.save()
+    return entry
+
+
+def _require_storyteller(user, story):
+    if not is_storyteller_of(user, story):
+        raise NotTheStoryteller(_("Only the story's own storyteller can decide this."))
+
+
+def _require_revision_of(revision, story):
+    if revision.base_content_type_id != ContentType.objects.get_for_model(Page).pk or (
+        revision.object_id != str(story.pk)
+    ):
+        raise NotTheStoryteller(_("That version belongs to another story."))
+
+
+def open_review(story):
+    """The storyteller review waiting on this story, if any."""
+    state = (
+        TaskState.objects.filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            task__in=StorytellerReviewTask.objects.all(),
+            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
+            workflow_state__object_id=str(story.pk),
+        )
+        .select_related("revision")
+        .first()
+    )
+    return state.specific if state else None
+
+
+@transaction.atomic
+def approve_story(*, story, revision, user, scope):
+    """The storyteller approves exactly this version, within the scope they chose."""
+    story = story.specific
+    _require_storyteller(user, story)
+    _require_revision_of(revision, story)
+    entry = _append(
+        story,
+        decision=ConsentEntry.Decision.GRANTED,
+        method=ConsentEntry.Method.PORTAL,
+        revision_id=revision.pk,
+        digest=revision_content_hash(revision),
+        scope=scope,
+    )
+    review = open_review(story)
+    if review is not None and review.revision_id == revision.pk:
+        review.approve(user=user)
+    return entry
+
+
+@transaction.atomic
+def request_changes(*, story, revision, user, message):
+    """The storyteller asks the editors for changes to this version."""
+    story = story.specific
+    _require_storyteller(user, story)
+    _require_revision_of(revision, story)
+    entry = _append(
+        story,
+        decision=ConsentEntry.Decision.CHANGES_REQUESTED,
+        method=ConsentEntry.Method.PORTAL,
+        revision_id=revision.pk,
+        digest=revision_content_hash(revision),
+        message=message,
+    )
+    review = open_review(story)
+    if review is not None and review.revision_id == revision.pk:
+        review.reject(user=user, comment=message)
+    return entry
+
+
+@transaction.atomic
+def record_in_person_consent(*, story, revision, editor, witness_name, scope):
+    """An editor records consent the storyteller gave in person, before a named witness."""
+    story = story.specific
+    if not story.permissions_for_user(editor).can_edit():
+        raise NotTheStoryteller(_("You can't record consent for this story."))
+    _require_revision_of(revision, story)
+    if not witness_name.strip():
+        raise ValueError(_("Name the witness who was there."))
+    if is_withdrawn(story):
+        raise ConsentRequired(
+            _("This story was withdrawn. Only the storyteller can give consent again.")
+        )
+    return _append(
+        story,
+        decision=ConsentEntry.Decision.GRANTED,
+        method=ConsentEntry.Method.IN_PERSON,
+        revision_id=revision.pk,
+        digest=revision_content_hash(revision),
+        scope=scope,
+        recorded_by=editor,
+        witness_name=witness_name.strip(),
+    )
+
+
+@transaction.atomic
+def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
+    """Withdraw consent for a story: it leaves every public place in this same transaction.
+
+    Either the storyteller withdraws (``user``), or an editor records a withdrawal the
+    storyteller asked for in person (``recorded_by`` with ``witness_name``).
+    """
+    story = story.specific
+    if recorded_by is not None:
+        if not witness_name.strip():
+            raise ValueError(_("Name the witness who was there."))
+        method = ConsentEntry.Method.IN_PERSON
+    else:
+        _require_storyteller(user, story)
+        method = ConsentEntry.Method.PORTAL
+    live_revision = story.live_revision if story.live else None
+    entry = _append(
+        story,
+        decision=ConsentEntry.Decision.WITHDRAWN,
+        method=method,
+        revision_id=live_revision.pk if live_revision else None,
+        digest=content_hash(story) if story.live else "",
+        recorded_by=recorded_by,
+        witness_name=witness_name.strip(),
+    )
+    take_down(story)
+    return entry
+
+
+def take_down(story):
+    """Remove a story from every public place: pages, aliases, search, renditions, caches."""
+    from stories.cache import purge_story
+    from stories.search import remove_from_search
+
+    review = open_review(story)
+    if review is not None:
+        review.workflow_state.cancel()
+    aliases = list(story.aliases.all().specific())
+    if story.live:
+        # Wagtail's unpublish also unpublishes the aliases.
+        UnpublishPageAction(story, user=None, log_action="sayso.take_down").execute(
+            skip_permission_checks=True
+        )
+    for alias in aliases:
+        if alias.live:
+            UnpublishPageAction(alias, user=None).execute(skip_permission_checks=True)
+    pages = [story, *aliases]
+    remove_from_search(pages)
+    # Wagtail re-indexes on save; undo that once the transaction commits, too.
+    transaction.on_commit(lambda: remove_from_search(pages))
+    if story.image_id:
+        story.image.renditions.all().delete()
+    purge_story(story, pages)
+
+
+def expire_due_grants(on_day=None):
+    """Record an expiry for each grant past its end date and take those stories down.
+
+    Idempotent: a grant already followed by an expiry or a withdrawal is left alone.
+    """
+    on_day = on_day or today()
+    expired = []
+    due = ConsentEntry.objects.filter(
+        decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day
+    ).values_list("story_id", flat=True)
+    from stories.models import StoryPage
+
+    for story in StoryPage.objects.filter(pk__in=set(due)):
+        with transaction.atomic():
+            expired.extend(_expire_story_grants(story, on_day))
+            if story.live and not publication_verdict(story, on_day=on_day).allowed:
+                take_down(story)
+    return expired
+
+
+def _expire_story_grants(story, on_day):
+    settled = set()
+    created = []
+    for entry in story.consent_entries.order_by("-sequence"):
+        if entry.decision == ConsentEntry.Decision.WITHDRAWN:
+            break
+        if entry.content_hash in settled:
+            continue
+        settled.add(entry.content_hash)
+        if entry.is_grant and entry.valid_until and entry.valid_until < on_day:
+            created.append(
+                _append(
+                    story,
+                    decision=ConsentEntry.Decision.EXPIRED,
+                    method=ConsentEntry.Method.SYSTEM,
+                    revision_id=entry.revision_id,
+                    digest=entry.content_hash,
+                    message=str(entry.receipt_id),
+                )
+            )
+    return created
+
+
+@transaction.atomic
+def create_storyteller(*, pseudonym, contact_preference=None, username=None):
+    """Create a storyteller and their account, which can never open the Wagtail admin."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from .models import STORYTELLERS_GROUP, Storyteller
+
+    user = get_user_model().objects.create_user(
+        username=username or f"storyteller-{secrets.token_hex(6)}", is_staff=False
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    group, _created = Group.objects.get_or_create(name=STORYTELLERS_GROUP)
+    user.groups.add(group)
+    return Storyteller.objects.create(
+        user=user,
+        pseudonym=pseudonym,
+        contact_preference=contact_preference or Storyteller.Contact.NONE,
+    )

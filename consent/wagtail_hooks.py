@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from .forms import StorytellerForm
+from .models import ConsentEntry, Storyteller
+
+
+class StorytellerViewSet(ModelViewSet):
+    model = Storyteller
+    icon = "user"
+    menu_label = gettext_lazy("Storytellers")
+    list_display = ["pseudonym", "contact_preference", "created_at"]
+    search_fields = ["pseudonym"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return StorytellerForm
+
+
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """The ledger is only ever added to by the consent services; nobody edits it here."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(ConsentEntry, ReadOnlyPolicy(ConsentEntry))
+
+
+class ConsentLedgerViewSet(ModelViewSet):
+    model = ConsentEntry
+    icon = "list-ul"
+    menu_label = gettext_lazy("Consent ledger")
+    list_display = ["sequence", "created_at", "storyteller", "story", "decision", "method"]
+    list_filter = ["decision", "method", "storyteller"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    # Never rendered: the policy refuses add, change and delete to everyone.
+    form_fields = ["decision"]
+    inspect_view_fields_exclude = ["previous_hash"]
+
+
+class ConsentViewSetGroup(ModelViewSetGroup):
+    menu_label = gettext_lazy("Consent")
+    menu_icon = "tick-inverse"
+    items = (StorytellerViewSet("storytellers"), ConsentLedgerViewSet("consent_ledger"))
+
+
+@hooks.register("register_admin_viewset")
+def register_consent_viewsets():
+    return ConsentViewSetGroup()
+
+
+@hooks.register("before_delete_page")
+def keep_stories_with_a_consent_history(request, page):
+    """A story's consent history is evidence; the page that it names stays."""
+    if ConsentEntry.objects.filter(story_id=page.pk).exists():
+        messages.error(
+            request,
+            _("This story has a consent history, so it can't be deleted. Unpublish it instead."),
+        )
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None

@@ -1,0 +1,7 @@
+"""Local development: DEBUG on, a throwaway secret key if none is given."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")

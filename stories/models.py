@@ -1,0 +1,338 @@
+"""Page types: the home page, campaigns and stories."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
+
+from .forms import StoryPageForm
+from .panels import ConsentStatusPanel
+
+# Deliberately small: what a storyteller can also write in the portal, nothing that embeds
+# third-party content or lets layout hide words from the person who approves them.
+STORY_RICH_TEXT_FEATURES = ["bold", "italic", "ol", "ul", "link"]
+INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
+
+
+class StoryGone(Exception):
+    """Raised while routing to a story that was withdrawn or whose consent ended (410)."""
+
+
+@register_snippet
+class ContentWarning(models.Model):
+    """A managed warning shown to readers before a story's text."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("description")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("content warning")
+
+    def __str__(self):
+        return self.name
+
+
+@register_snippet
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+
+    def __str__(self):
+        return self.name
+
+
+class HomePage(Page):
+    intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
+    featured_campaign = models.ForeignKey(
+        "stories.CampaignPage",
+        verbose_name=_("featured campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("featured_campaign")]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["stories.StoryIndexPage", "stories.CampaignIndexPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("home page")
+
+
+class StoryIndexPage(Page):
+    intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["stories.HomePage"]
+    subpage_types = ["stories.StoryPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("story index")
+
+
+class StoryPage(Page):
+    """A storyteller's story: public only while their consent covers exactly these words."""
+
+    class Byline(models.TextChoices):
+        PSEUDONYM = "pseudonym", _("Pseudonym")
+        FIRST_NAME = "first_name", _("First name")
+        ANONYMOUS = "anonymous", _("Anonymous")
+
+    storyteller = models.ForeignKey(
+        "consent.Storyteller",
+        verbose_name=_("storyteller"),
+        on_delete=models.PROTECT,
+        related_name="stories",
+        help_text=_("Never shown to the public. Only this person can approve the story."),
+    )
+    summary = models.TextField(_("summary"), max_length=400)
+    body = RichTextField(_("story"), features=STORY_RICH_TEXT_FEATURES)
+    content_warnings = ParentalManyToManyField(
+        ContentWarning, verbose_name=_("content warnings"), blank=True, related_name="stories"
+    )
+    byline_kind = models.CharField(
+        _("how the storyteller is named"),
+        max_length=20,
+        choices=Byline.choices,
+        default=Byline.ANONYMOUS,
+    )
+    byline_name = models.CharField(
+        _("name shown"),
+        max_length=80,
+        blank=True,
+        help_text=_("The pseudonym or first name the storyteller chose. Empty when anonymous."),
+    )
+    image = models.ForeignKey(
+        "images.SaysoImage",
+        verbose_name=_("photo"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    image_alt = models.CharField(_("photo description"), max_length=255, blank=True)
+    topics = ParentalManyToManyField(Topic, verbose_name=_("topics"), blank=True)
+    region = CountryField(_("country"), blank=True, blank_label=_("(not given)"))
+
+    content_panels = [
+        ConsentStatusPanel(),
+        *Page.content_panels,
+        FieldPanel("storyteller"),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        FieldPanel("content_warnings"),
+        MultiFieldPanel(
+            [FieldPanel("byline_kind"), FieldPanel("byline_name")], heading=_("Byline")
+        ),
+        MultiFieldPanel([FieldPanel("image"), FieldPanel("image_alt")], heading=_("Photo")),
+        FieldPanel("topics"),
+        FieldPanel("region"),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.FilterField("region"),
+    ]
+
+    base_form_class = StoryPageForm
+    parent_page_types = ["stories.StoryIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("story")
+        verbose_name_plural = _("stories")
+
+    @property
+    def byline(self):
+        """The name readers see, exactly as the storyteller chose it."""
+        if self.byline_kind == self.Byline.ANONYMOUS:
+            return _("Anonymous")
+        return self.byline_name
+
+    @property
+    def consent_story(self):
+        """The story whose consent governs this page: the original, for an alias."""
+        if self.alias_of_id:
+            return self.alias_of.specific
+        return self
+
+    def public_content(self):
+        """Every field a reader can see, as plain data: the whitelist consent is bound to."""
+        image = None
+        if self.image_id:
+            image = {
+                "id": self.image_id,
+                "file_hash": self.image.file_hash,
+                "alt": self.image_alt,
+            }
+        return {
+            "title": self.title,
+            "seo_title": self.seo_title,
+            "search_description": self.search_description,
+            "slug": self.slug,
+            "summary": self.summary,
+            "body": self.body,
+            "content_warnings": sorted(w.name for w in self.content_warnings.all()),
+            "byline_kind": self.byline_kind,
+            "byline_name": "" if self.byline_kind == self.Byline.ANONYMOUS else self.byline_name,
+            "image": image,
+            "topics": sorted(t.name for t in self.topics.all()),
+            "region": str(self.region.code if self.region else ""),
+        }
+
+    def clean(self):
+        super().clean()
+        if self.byline_kind != self.Byline.ANONYMOUS and not self.byline_name.strip():
+            raise ValidationError(
+                {"byline_name": _("Give the pseudonym or first name the storyteller chose.")}
+            )
+        if self.image_id and not self.image_alt.strip():
+            raise ValidationError({"image_alt": _("Describe the photo for people who can't see it.")})
+
+    def save(self, *args, **kwargs):
+        # The last word on invariant 2: whatever door a publish comes through (the editor,
+        # a workflow, a bulk action, the scheduler, the API, a copy or an alias), the row
+        # that becomes live must carry words the storyteller approved.
+        update_fields = kwargs.get("update_fields")
+        if self.live and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS):
+            from consent.selectors import publication_verdict
+            from consent.exceptions import ConsentRequired
+
+            verdict = publication_verdict(self)
+            if not verdict.allowed:
+                raise ConsentRequired(verdict.reason)
+        return super().save(*args, **kwargs)
+
+    def copy(self, *args, keep_live=True, **kwargs):
+        # Consent was given for this page, not for a copy of it: a copy always starts as a
+        # draft that its storyteller must approve.
+        return super().copy(*args, keep_live=False, **kwargs)
+
+    def route(self, request, path_components):
+        if not path_components and not self.live and self.is_gone():
+            raise StoryGone
+        return super().route(request, path_components)
+
+    def serve(self, request, *args, **kwargs):
+        # Belt and braces: a grant can end (expiry) between sweeps; the public never sees
+        # a story whose consent does not hold at this moment.
+        from consent.selectors import publication_verdict
+
+        if not publication_verdict(self).allowed:
+            raise StoryGone
+        return super().serve(request, *args, **kwargs)
+
+    def is_gone(self):
+        """True when the story was public once and its storyteller's consent has ended."""
+        from consent.selectors import consent_has_ended
+
+        story = self.consent_story
+        return story.first_published_at is not None and consent_has_ended(story)
+
+    def get_indexed_instance(self):
+        # Withdrawn stories leave the search index and must not be put back by the
+        # re-index that Wagtail runs on every save (unpublish included).
+        if not self.live and self.first_published_at and self.is_gone():
+            return None
+        return super().get_indexed_instance()
+
+
+# Fields Wagtail writes with update_fields that never change what a reader sees.
+_NON_CONTENT_FIELDS = {
+    "latest_revision",
+    "latest_revision_created_at",
+    "has_unpublished_changes",
+    "draft_title",
+    "locked",
+    "locked_at",
+    "locked_by",
+    "expired",
+    "url_path",
+    "path",
+    "depth",
+    "numchild",
+}
+
+
+class CampaignIndexPage(Page):
+    intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["stories.HomePage"]
+    subpage_types = ["stories.CampaignPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("campaign index")
+
+
+class CampaignPage(Page):
+    intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
+    image = models.ForeignKey(
+        "images.SaysoImage",
+        verbose_name=_("image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    image_alt = models.CharField(_("image description"), max_length=255, blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        MultiFieldPanel([FieldPanel("image"), FieldPanel("image_alt")], heading=_("Image")),
+        InlinePanel("campaign_stories", heading=_("Stories"), label=_("Story")),
+    ]
+
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+
+    parent_page_types = ["stories.CampaignIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("campaign")
+
+    def public_stories(self):
+        """The campaign's stories a reader may see, in the editor's order."""
+        return [
+            item.story
+            for item in self.campaign_stories.filter(story__live=True).select_related(
+                "story", "story__image"
+            )
+        ]
+
+
+class CampaignStory(Orderable):
+    campaign = ParentalKey(CampaignPage, on_delete=models.CASCADE, related_name="campaign_stories")
+    story = models.ForeignKey(
+        StoryPage, verbose_name=_("story"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    panels = [FieldPanel("story")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("campaign story")
