@@ -70,7 +70,7 @@ def _require_storyteller(user, story):
 
 def _require_revision_of(revision, story):
     if revision.base_content_type_id != ContentType.objects.get_for_model(Page).pk or (
-        revision.object_id != str(story.pk)
+        str(revision.object_id) != str(story.pk)
     ):
         raise NotTheStoryteller(_("That version belongs to another story."))
 

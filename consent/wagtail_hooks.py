@@ -73,3 +73,12 @@ def keep_stories_with_a_consent_history(request, page):
         )
         return redirect("wagtailadmin_pages:edit", page.pk)
     return None
+
+
+@hooks.register("register_log_actions")
+def register_consent_log_actions(actions):
+    actions.register_action(
+        "sayso.take_down",
+        gettext_lazy("Taken down: consent withdrawn or ended"),
+        gettext_lazy("Taken down because consent was withdrawn or ended"),
+    )

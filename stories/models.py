@@ -261,6 +261,7 @@ class StoryPage(Page):
 
 # Fields Wagtail writes with update_fields that never change what a reader sees.
 _NON_CONTENT_FIELDS = {
+    "wagtail_admin_comments",
     "latest_revision",
     "latest_revision_created_at",
     "has_unpublished_changes",

@@ -1,0 +1,291 @@
+"""Seed a demo site with a story in every consent state. Safe to run twice."""
+
+import io
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from PIL import Image as PILImage
+from wagtail.models import Page, Site, Workflow
+
+from consent import services
+from consent.models import Storyteller
+from consent.selectors import today
+from consent.signals import DEFAULT_WORKFLOW_NAME
+from images.models import SaysoImage
+from stories.models import (
+    CampaignIndexPage,
+    CampaignPage,
+    CampaignStory,
+    ContentWarning,
+    HomePage,
+    StoryIndexPage,
+    StoryPage,
+    Topic,
+)
+
+DEMO_PASSWORD = "sayso-demo"
+
+STORIES = [
+    # slug, title, storyteller, state, summary, body, warnings, topics, region, with photo
+    (
+        "the-market-at-dawn",
+        "The market at dawn",
+        "amara",
+        "published",
+        "How a job offer at a city market turned into two years of unpaid work.",
+        "<p>I was promised a stall of my own and wages every Friday.</p>"
+        "<p>What I got was a debt that grew faster than I could work. "
+        "Today I run a <b>savings group</b> for women who sell at the same market.</p>",
+        ["Debt bondage", "Coercion"],
+        ["Labour"],
+        "NG",
+        True,
+    ),
+    (
+        "learning-to-sleep-again",
+        "Learning to sleep again",
+        "amara",
+        "waiting",
+        "The slow work of feeling safe in a room of my own.",
+        "<p>For the first months I slept with the light on.</p>",
+        ["Trauma"],
+        ["Recovery"],
+        "NG",
+        False,
+    ),
+    (
+        "the-fishing-boat",
+        "The fishing boat",
+        "lucia",
+        "changes_requested",
+        "Eighteen months at sea without a port call.",
+        "<p>We were told the contract was for six months.</p>",
+        ["Violence"],
+        ["Labour"],
+        "PH",
+        False,
+    ),
+    (
+        "a-kitchen-in-the-city",
+        "A kitchen in the city",
+        "lucia",
+        "withdrawn",
+        "Domestic work behind a locked door.",
+        "<p>My passport was kept in a drawer I was not allowed to open.</p>",
+        ["Confinement"],
+        ["Domestic work"],
+        "PH",
+        False,
+    ),
+    (
+        "what-the-recruiter-said",
+        "What the recruiter said",
+        "amara",
+        "expired",
+        "The words that made a bad offer sound like a way out.",
+        "<p>He said everyone in my village who went abroad came back with a house.</p>",
+        [],
+        ["Recruitment"],
+        "NG",
+        False,
+    ),
+    (
+        "notes-for-a-first-draft",
+        "Notes for a first draft",
+        "lucia",
+        "draft",
+        "A story still being written together.",
+        "<p>Some days I want to tell everything, some days nothing.</p>",
+        [],
+        ["Recovery"],
+        "PH",
+        False,
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the demo site: amara, lucia, editor and admin (password sayso-demo)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even with DEBUG off (never in production)."
+        )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("DEBUG is off: refusing to seed demo accounts. Use --force.")
+        with transaction.atomic():
+            users = self.seed_people()
+            home = self.seed_home()
+            story_index = self.child(home, StoryIndexPage, "stories", "Stories",
+                                     intro="<p>Stories told by the people who lived them.</p>")
+            campaign_index = self.child(home, CampaignIndexPage, "campaigns", "Campaigns")
+            photo = self.seed_photo()
+            stories = {
+                row[0]: self.seed_story(story_index, row, users, photo) for row in STORIES
+            }
+            self.seed_campaigns(home, campaign_index, stories, users["editor"])
+        self.stdout.write(self.style.SUCCESS("Demo site ready: log in as amara, lucia, editor or "
+                                             f"admin with the password {DEMO_PASSWORD}."))
+
+    # People
+
+    def seed_people(self):
+        User = get_user_model()
+        admin, _ = User.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        editor, _ = User.objects.get_or_create(username="editor", defaults={"first_name": "Eda"})
+        editor.groups.add(Group.objects.get(name="Editors"), Group.objects.get(name="Moderators"))
+        users = {"admin": admin, "editor": editor}
+        for username, pseudonym, contact in [
+            ("amara", "Amara", Storyteller.Contact.EMAIL),
+            ("lucia", "Lucía", Storyteller.Contact.NONE),
+        ]:
+            storyteller = Storyteller.objects.filter(user__username=username).first()
+            if storyteller is None:
+                storyteller = services.create_storyteller(
+                    pseudonym=pseudonym, contact_preference=contact, username=username
+                )
+            users[username] = storyteller.user
+        for user in users.values():
+            if not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+        return users
+
+    # Pages
+
+    def seed_home(self):
+        home = HomePage.objects.first()
+        if home is None:
+            root = Page.get_first_root_node()
+            # Wagtail's migrations leave a "Welcome" page holding the slug we want.
+            for welcome in root.get_children().exclude(content_type__model="homepage"):
+                if welcome.slug == "home":
+                    welcome.slug = "welcome-old"
+                    welcome.save()
+            home = root.add_child(
+                instance=HomePage(
+                    title="Sayso", slug="home",
+                    intro="<p>Stories of survival, published only on their tellers' say-so.</p>",
+                )
+            )
+            home.save_revision().publish()
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            Site.objects.create(hostname="localhost", root_page=home, is_default_site=True,
+                                site_name="Sayso")
+        elif site.root_page_id != home.pk:
+            old_root = site.root_page
+            site.root_page = home
+            site.site_name = "Sayso"
+            site.save()
+            if old_root.depth == 2 and not old_root.specific_class == HomePage:
+                old_root.delete()
+        return home
+
+    def child(self, parent, model, slug, title, **fields):
+        page = model.objects.child_of(parent).filter(slug=slug).first()
+        if page is None:
+            page = parent.add_child(instance=model(title=title, slug=slug, **fields))
+            page.save_revision().publish()
+        return page
+
+    def seed_photo(self):
+        photo = SaysoImage.objects.filter(title="Market stalls at dawn").first()
+        if photo is not None:
+            return photo
+        picture = PILImage.new("RGB", (960, 600))
+        for y in range(600):
+            for x in range(0, 960, 8):
+                shade = (200 - y // 4, 140 + x // 12, 90 + y // 6)
+                picture.paste(shade, (x, y, x + 8, y + 1))
+        buffer = io.BytesIO()
+        picture.save(buffer, format="JPEG", quality=85)
+        photo = SaysoImage(title="Market stalls at dawn",
+                           file=ImageFile(buffer, name="market-dawn.jpg"))
+        photo._set_image_file_metadata()
+        photo.save()
+        return photo
+
+    def seed_story(self, index, row, users, photo):
+        slug, title, teller, state, summary, body, warnings, topics, region, with_photo = row
+        story = StoryPage.objects.child_of(index).filter(slug=slug).first()
+        if story is not None:
+            return story
+        storyteller = users[teller].storyteller
+        story = StoryPage(
+            title=title, slug=slug, storyteller=storyteller, summary=summary, body=body,
+            byline_kind=StoryPage.Byline.PSEUDONYM, byline_name=storyteller.pseudonym,
+            region=region, live=False,
+        )
+        if with_photo:
+            story.image = photo
+            story.image_alt = "Empty market stalls in the early morning light."
+        story.content_warnings = [ContentWarning.objects.get_or_create(name=w)[0] for w in warnings]
+        story.topics = [
+            Topic.objects.get_or_create(name=t, defaults={"slug": t.lower().replace(" ", "-")})[0]
+            for t in topics
+        ]
+        index.add_child(instance=story)
+        revision = story.save_revision(user=users["editor"])
+        if state == "draft":
+            return story
+
+        workflow = Workflow.objects.get(name=DEFAULT_WORKFLOW_NAME)
+        workflow.start(story, users["editor"])
+        if state == "waiting":
+            return story
+        if state == "changes_requested":
+            services.request_changes(
+                story=story, revision=revision, user=users[teller],
+                message="Please leave out the name of the boat.",
+            )
+            return story
+
+        scope = services.Scope(
+            channels=("website", "social"),
+            byline=StoryPage.Byline.PSEUDONYM,
+            image_allowed=with_photo,
+            valid_until=today() if state == "expired" else None,
+        )
+        services.approve_story(story=story, revision=revision, user=users[teller], scope=scope)
+        # The editors' sign-off finishes the workflow, which publishes the approved version.
+        story.refresh_from_db()
+        story.current_workflow_task_state.approve(user=users["editor"])
+        story.refresh_from_db()
+        if state == "withdrawn":
+            services.withdraw_story(story=story, user=users[teller])
+        elif state == "expired":
+            services.expire_due_grants(on_day=today() + timedelta(days=1))
+        return story
+
+    def seed_campaigns(self, home, campaign_index, stories, editor):
+        campaigns = [
+            ("fair-work", "Fair work, fair pay",
+             "<p>Labour trafficking hides in ordinary jobs.</p>",
+             ["the-market-at-dawn", "a-kitchen-in-the-city", "what-the-recruiter-said"]),
+            ("after", "After",
+             "<p>What recovery looks like, told by survivors.</p>",
+             ["the-market-at-dawn", "learning-to-sleep-again"]),
+        ]
+        for slug, title, intro, story_slugs in campaigns:
+            campaign = CampaignPage.objects.child_of(campaign_index).filter(slug=slug).first()
+            if campaign is not None:
+                continue
+            campaign = CampaignPage(title=title, slug=slug, intro=intro)
+            campaign.campaign_stories = [
+                CampaignStory(story=stories[s], sort_order=i) for i, s in enumerate(story_slugs)
+            ]
+            campaign_index.add_child(instance=campaign)
+            campaign.save_revision(user=editor).publish()
+        if home.featured_campaign_id is None:
+            home.featured_campaign = CampaignPage.objects.get(slug="fair-work")
+            home.save_revision(user=editor).publish()

@@ -1,0 +1,133 @@
+"""Shared fixtures: a small site tree, people in each role, and stories in known states."""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+from wagtail.models import Page, Site, Workflow
+
+from consent import services
+from consent.signals import DEFAULT_WORKFLOW_NAME
+from images.models import SaysoImage
+from stories.models import CampaignIndexPage, HomePage, StoryIndexPage, StoryPage
+
+PASSWORD = "a-long-test-passphrase"
+
+
+@pytest.fixture
+def home(db):
+    root = Page.get_first_root_node()
+    for page in root.get_children():
+        page.delete()
+    home = root.add_child(instance=HomePage(title="Sayso", slug="home"))
+    Site.objects.all().delete()
+    Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+    return home
+
+
+@pytest.fixture
+def story_index(home):
+    index = home.add_child(instance=StoryIndexPage(title="Stories", slug="stories"))
+    return index
+
+
+@pytest.fixture
+def campaign_index(home):
+    return home.add_child(instance=CampaignIndexPage(title="Campaigns", slug="campaigns"))
+
+
+@pytest.fixture
+def review_workflow(db):
+    return Workflow.objects.get(name=DEFAULT_WORKFLOW_NAME)
+
+
+def _user(username, groups=(), **fields):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    return _user("editor", groups=["Editors", "Moderators"])
+
+
+@pytest.fixture
+def superuser(db):
+    return _user("admin", is_staff=True, is_superuser=True)
+
+
+def make_storyteller(pseudonym, username):
+    storyteller = services.create_storyteller(pseudonym=pseudonym, username=username)
+    storyteller.user.set_password(PASSWORD)
+    storyteller.user.save()
+    return storyteller
+
+
+@pytest.fixture
+def amara(db):
+    return make_storyteller("Amara", "amara")
+
+
+@pytest.fixture
+def lucia(db):
+    return make_storyteller("Lucía", "lucia")
+
+
+@pytest.fixture
+def photo(db):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (120, 80), (180, 120, 60)).save(buffer, format="JPEG")
+    image = SaysoImage(title="A photo", file=ImageFile(buffer, name="photo.jpg"))
+    image._set_image_file_metadata()
+    image.save()
+    return image
+
+
+@pytest.fixture
+def make_story(story_index, editor):
+    """Create a draft story with one revision by the editor."""
+
+    def make(storyteller, slug="a-story", **fields):
+        values = {
+            "title": "A story",
+            "summary": "A short summary.",
+            "body": "<p>The words the storyteller will read.</p>",
+            "byline_kind": StoryPage.Byline.PSEUDONYM,
+            "byline_name": storyteller.pseudonym,
+        }
+        values.update(fields)
+        story = story_index.add_child(
+            instance=StoryPage(slug=slug, storyteller=storyteller, live=False, **values)
+        )
+        story.save_revision(user=editor)
+        return StoryPage.objects.get(pk=story.pk)
+
+    return make
+
+
+def website_scope(**overrides):
+    values = {"channels": ("website",), "byline": StoryPage.Byline.PSEUDONYM}
+    values.update(overrides)
+    return services.Scope(**values)
+
+
+def approve(story, storyteller, revision=None, **scope):
+    """The storyteller approves a version (the latest by default) for the website."""
+    revision = revision or story.get_latest_revision()
+    return services.approve_story(
+        story=story, revision=revision, user=storyteller.user, scope=website_scope(**scope)
+    )
+
+
+@pytest.fixture
+def published_story(make_story, amara):
+    """A story Amara approved for the website, published."""
+    story = make_story(amara, slug="published")
+    approve(story, amara)
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
