@@ -1,4 +1,3 @@
-from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -22,5 +21,3 @@ class StorytellerForm(WagtailAdminModelForm):
             pseudonym=self.cleaned_data["pseudonym"],
             contact_preference=self.cleaned_data["contact_preference"],
         )
-
-

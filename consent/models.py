@@ -123,6 +123,24 @@ class ConsentEntry(models.Model):
     def __str__(self):
         return f"{self.get_decision_display()} · {self.receipt_id}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("Consent entries cannot be changed.")
+        with transaction.atomic():
+            last = (
+                ConsentEntry.objects.select_for_update()
+                .order_by("-sequence")
+                .only("sequence", "entry_hash")
+                .first()
+            )
+            self.sequence = last.sequence + 1 if last else 1
+            self.previous_hash = last.entry_hash if last else self.GENESIS_HASH
+            self.entry_hash = self.compute_hash()
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("Consent entries cannot be deleted.")
+
     def chained_fields(self):
         """What the entry hash covers: every field, in a canonical form."""
         return {
@@ -150,24 +168,6 @@ class ConsentEntry(models.Model):
             self.chained_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise LedgerIsAppendOnly("Consent entries cannot be changed.")
-        with transaction.atomic():
-            last = (
-                ConsentEntry.objects.select_for_update()
-                .order_by("-sequence")
-                .only("sequence", "entry_hash")
-                .first()
-            )
-            self.sequence = last.sequence + 1 if last else 1
-            self.previous_hash = last.entry_hash if last else self.GENESIS_HASH
-            self.entry_hash = self.compute_hash()
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise LedgerIsAppendOnly("Consent entries cannot be deleted.")
 
     @property
     def is_grant(self):

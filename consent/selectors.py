@@ -64,8 +64,7 @@ class Verdict:
             "approved": _("%(name)s approved this version.") % {"name": name},
             "no_storyteller": _("Choose the storyteller before this story can be published."),
             "waiting": _("Waiting for %(name)s's approval of this version.") % {"name": name},
-            "changes_requested": _("%(name)s asked for changes to this version.")
-            % {"name": name},
+            "changes_requested": _("%(name)s asked for changes to this version.") % {"name": name},
             "withdrawn": _(
                 "%(name)s withdrew this story on %(date)s. Only %(name)s can bring it back."
             )

@@ -209,7 +209,9 @@ class StoryPage(Page):
                 {"byline_name": _("Give the pseudonym or first name the storyteller chose.")}
             )
         if self.image_id and not self.image_alt.strip():
-            raise ValidationError({"image_alt": _("Describe the photo for people who can't see it.")})
+            raise ValidationError(
+                {"image_alt": _("Describe the photo for people who can't see it.")}
+            )
 
     def save(self, *args, **kwargs):
         # The last word on invariant 2: whatever door a publish comes through (the editor,
@@ -217,8 +219,8 @@ class StoryPage(Page):
         # that becomes live must carry words the storyteller approved.
         update_fields = kwargs.get("update_fields")
         if self.live and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS):
-            from consent.selectors import publication_verdict
             from consent.exceptions import ConsentRequired
+            from consent.selectors import publication_verdict
 
             verdict = publication_verdict(self)
             if not verdict.allowed:

@@ -27,7 +27,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 STORAGES = {
-    "default": {"BACKEND": env("DEFAULT_FILE_STORAGE_BACKEND",
-                               default="django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env(
+            "DEFAULT_FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        )
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }

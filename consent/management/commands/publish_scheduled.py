@@ -36,6 +36,5 @@ class Command(WagtailCommand):
                 revision.approved_go_live_at = None
                 revision.save(update_fields=["approved_go_live_at"])
                 self.stderr.write(
-                    f"Not published: story {revision.object_id} ({revision.object_str}): "
-                    f"{refusal}"
+                    f"Not published: story {revision.object_id} ({revision.object_str}): {refusal}"
                 )

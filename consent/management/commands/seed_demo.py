@@ -28,7 +28,7 @@ from stories.models import (
     Topic,
 )
 
-DEMO_PASSWORD = "sayso-demo"
+DEMO_PASSWORD = "sayso-demo"  # noqa: S105 (documented demo-only password)
 
 STORIES = [
     # slug, title, storyteller, state, summary, body, warnings, topics, region, with photo
@@ -123,16 +123,23 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self.seed_people()
             home = self.seed_home()
-            story_index = self.child(home, StoryIndexPage, "stories", "Stories",
-                                     intro="<p>Stories told by the people who lived them.</p>")
+            story_index = self.child(
+                home,
+                StoryIndexPage,
+                "stories",
+                "Stories",
+                intro="<p>Stories told by the people who lived them.</p>",
+            )
             campaign_index = self.child(home, CampaignIndexPage, "campaigns", "Campaigns")
             photo = self.seed_photo()
-            stories = {
-                row[0]: self.seed_story(story_index, row, users, photo) for row in STORIES
-            }
+            stories = {row[0]: self.seed_story(story_index, row, users, photo) for row in STORIES}
             self.seed_campaigns(home, campaign_index, stories, users["editor"])
-        self.stdout.write(self.style.SUCCESS("Demo site ready: log in as amara, lucia, editor or "
-                                             f"admin with the password {DEMO_PASSWORD}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo site ready: log in as amara, lucia, editor or "
+                f"admin with the password {DEMO_PASSWORD}."
+            )
+        )
 
     # People
 
@@ -173,21 +180,23 @@ class Command(BaseCommand):
                     welcome.save()
             home = root.add_child(
                 instance=HomePage(
-                    title="Sayso", slug="home",
+                    title="Sayso",
+                    slug="home",
                     intro="<p>Stories of survival, published only on their tellers' say-so.</p>",
                 )
             )
             home.save_revision().publish()
         site = Site.objects.filter(is_default_site=True).first()
         if site is None:
-            Site.objects.create(hostname="localhost", root_page=home, is_default_site=True,
-                                site_name="Sayso")
+            Site.objects.create(
+                hostname="localhost", root_page=home, is_default_site=True, site_name="Sayso"
+            )
         elif site.root_page_id != home.pk:
             old_root = site.root_page
             site.root_page = home
             site.site_name = "Sayso"
             site.save()
-            if old_root.depth == 2 and not old_root.specific_class == HomePage:
+            if old_root.depth == 2 and old_root.specific_class != HomePage:
                 old_root.delete()
         return home
 
@@ -209,8 +218,9 @@ class Command(BaseCommand):
                 picture.paste(shade, (x, y, x + 8, y + 1))
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=85)
-        photo = SaysoImage(title="Market stalls at dawn",
-                           file=ImageFile(buffer, name="market-dawn.jpg"))
+        photo = SaysoImage(
+            title="Market stalls at dawn", file=ImageFile(buffer, name="market-dawn.jpg")
+        )
         photo._set_image_file_metadata()
         photo.save()
         return photo
@@ -222,9 +232,15 @@ class Command(BaseCommand):
             return story
         storyteller = users[teller].storyteller
         story = StoryPage(
-            title=title, slug=slug, storyteller=storyteller, summary=summary, body=body,
-            byline_kind=StoryPage.Byline.PSEUDONYM, byline_name=storyteller.pseudonym,
-            region=region, live=False,
+            title=title,
+            slug=slug,
+            storyteller=storyteller,
+            summary=summary,
+            body=body,
+            byline_kind=StoryPage.Byline.PSEUDONYM,
+            byline_name=storyteller.pseudonym,
+            region=region,
+            live=False,
         )
         if with_photo:
             story.image = photo
@@ -245,7 +261,9 @@ class Command(BaseCommand):
             return story
         if state == "changes_requested":
             services.request_changes(
-                story=story, revision=revision, user=users[teller],
+                story=story,
+                revision=revision,
+                user=users[teller],
                 message="Please leave out the name of the boat.",
             )
             return story
@@ -269,12 +287,18 @@ class Command(BaseCommand):
 
     def seed_campaigns(self, home, campaign_index, stories, editor):
         campaigns = [
-            ("fair-work", "Fair work, fair pay",
-             "<p>Labour trafficking hides in ordinary jobs.</p>",
-             ["the-market-at-dawn", "a-kitchen-in-the-city", "what-the-recruiter-said"]),
-            ("after", "After",
-             "<p>What recovery looks like, told by survivors.</p>",
-             ["the-market-at-dawn", "learning-to-sleep-again"]),
+            (
+                "fair-work",
+                "Fair work, fair pay",
+                "<p>Labour trafficking hides in ordinary jobs.</p>",
+                ["the-market-at-dawn", "a-kitchen-in-the-city", "what-the-recruiter-said"],
+            ),
+            (
+                "after",
+                "After",
+                "<p>What recovery looks like, told by survivors.</p>",
+                ["the-market-at-dawn", "learning-to-sleep-again"],
+            ),
         ]
         for slug, title, intro, story_slugs in campaigns:
             campaign = CampaignPage.objects.child_of(campaign_index).filter(slug=slug).first()

@@ -1,4 +1,4 @@
-"""Verify the consent ledger's hash chain; exits non-zero if any row was edited, removed or moved."""
+"""Verify the consent ledger hash chain; fails if any row was edited, removed or moved."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,5 +13,7 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         if problems:
-            raise CommandError(f"The consent ledger failed verification ({len(problems)} problem(s)).")
+            raise CommandError(
+                f"The consent ledger failed verification ({len(problems)} problem(s))."
+            )
         self.stdout.write(self.style.SUCCESS(f"The consent ledger is intact: {count} entries."))
