@@ -277,3 +277,60 @@ class StorytellerReviewTask(Task):
     @classmethod
     def get_description(cls):
         return _("Only the story's own storyteller can approve or ask for changes.")
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link an editor hands to a storyteller to set up their account."""
+
+    storyteller = models.ForeignKey(
+        Storyteller, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Only the token's hash is kept: a database copy cannot be used to sign in.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+
+    def __str__(self):
+        return f"Invitation for {self.storyteller}"
+
+    @property
+    def is_usable(self):
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class Notification(models.Model):
+    """Something for a person to look at: shown in the admin for editors, maybe emailed."""
+
+    class Kind(models.TextChoices):
+        READY_FOR_STORYTELLER = "ready", _("Something is ready for you")
+        APPROVED = "approved", _("A storyteller approved a story")
+        CHANGES_REQUESTED = "changes_requested", _("A storyteller asked for changes")
+        EDITED = "edited", _("A storyteller edited their story")
+        WITHDRAWN = "withdrawn", _("A storyteller withdrew a story")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sayso_notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    story = models.ForeignKey(
+        "stories.StoryPage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    storyteller = models.ForeignKey(
+        Storyteller, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+
+    def __str__(self):
+        return self.get_kind_display()

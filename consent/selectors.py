@@ -162,3 +162,114 @@ def is_withdrawn(story):
 
 def entries_for_storyteller(storyteller):
     return ConsentEntry.objects.filter(storyteller=storyteller).select_related("story")
+
+
+@dataclass(frozen=True)
+class StoryStatus:
+    """Where a story stands, in the storyteller's words, and what happens next."""
+
+    code: str
+    label: str
+    next_step: str
+
+
+def open_review_revision(story):
+    """The version waiting for the storyteller's decision, if any."""
+    from .services import open_review
+
+    review = open_review(story)
+    return review.revision if review else None
+
+
+def story_status(story):
+    """The plain status a storyteller sees for one of their stories."""
+    latest = (
+        ConsentEntry.objects.filter(story_id=story.pk)
+        .exclude(decision=ConsentEntry.Decision.CHANGES_REQUESTED)
+        .order_by("-sequence")
+        .first()
+    )
+    if latest and latest.decision == ConsentEntry.Decision.WITHDRAWN:
+        return StoryStatus(
+            "withdrawn",
+            _("Withdrawn by you"),
+            _("It is not on the website. Only you can bring it back, by approving it again."),
+        )
+    if latest and latest.decision == ConsentEntry.Decision.EXPIRED and not story.live:
+        when = formats.date_format(latest.created_at.date(), "j F Y")
+        return StoryStatus(
+            "ended",
+            _("Ended on %(date)s") % {"date": when},
+            _("Your approval ended, so it left the website. You can approve it again."),
+        )
+    if open_review_revision(story) is not None:
+        return StoryStatus(
+            "ready",
+            _("Ready for you to read"),
+            _("Read it and decide: approve it, ask for changes, or edit it yourself."),
+        )
+    newest = ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence").first()
+    if newest and newest.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+        return StoryStatus(
+            "changes_requested",
+            _("You asked for changes"),
+            _("The editors are working on it. You'll see it here again when it's ready."),
+        )
+    if story.live:
+        return StoryStatus(
+            "published",
+            _("Published — you approved this"),
+            _("It is on the website. You can withdraw it at any time."),
+        )
+    if latest and latest.decision == ConsentEntry.Decision.GRANTED:
+        return StoryStatus(
+            "approved",
+            _("Approved — not published yet"),
+            _("The editors will publish it soon. You can still withdraw it."),
+        )
+    return StoryStatus(
+        "preparing",
+        _("Being prepared"),
+        _("The editors are still working on it. You'll see it here when it's ready to read."),
+    )
+
+
+def version_to_read(story):
+    """What the storyteller reads: the version waiting for them, else what is public, else
+    the version they last approved, else nothing yet."""
+    revision = open_review_revision(story)
+    if revision is not None:
+        return revision
+    if story.live and story.live_revision_id:
+        return story.live_revision
+    return last_approved_revision(story)
+
+
+def last_approved_revision(story):
+    """The most recent version the storyteller approved that still exists."""
+    from wagtail.models import Revision
+
+    revision_ids = (
+        ConsentEntry.objects.filter(
+            story_id=story.pk,
+            decision=ConsentEntry.Decision.GRANTED,
+            revision_id__isnull=False,
+        )
+        .order_by("-sequence")
+        .values_list("revision_id", flat=True)
+    )
+    for revision_id in revision_ids:
+        revision = Revision.objects.filter(pk=revision_id).first()
+        if revision is not None:
+            return revision
+    return None
+
+
+def latest_grant(storyteller, story=None):
+    """The storyteller's most recent grant (for one story, if given)."""
+    grants = ConsentEntry.objects.filter(
+        storyteller=storyteller, decision=ConsentEntry.Decision.GRANTED
+    )
+    if story is not None:
+        grants = grants.filter(story_id=story.pk)
+    return grants.order_by("-sequence").first()

@@ -1,17 +1,26 @@
 """Writes about consent: every decision goes through these functions, whoever calls them."""
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
 from .exceptions import ConsentRequired, NotTheStoryteller
-from .models import Channel, ConsentEntry, StorytellerReviewTask, is_storyteller_of
+from .models import (
+    Channel,
+    ConsentEntry,
+    Notification,
+    StorytellerReviewTask,
+    is_storyteller_of,
+)
 from .selectors import (
     content_hash,
     is_withdrawn,
@@ -63,6 +72,12 @@ def _append(story, *, decision, method, revision_id=None, digest="", scope=None,
     return entry
 
 
+def _tell_editors(kind, story):
+    from .notifications import notify_editors
+
+    transaction.on_commit(lambda: notify_editors(kind, story))
+
+
 def _require_storyteller(user, story):
     if not is_storyteller_of(user, story):
         raise NotTheStoryteller(_("Only the story's own storyteller can decide this."))
@@ -107,6 +122,7 @@ def approve_story(*, story, revision, user, scope):
     review = open_review(story)
     if review is not None and review.revision_id == revision.pk:
         review.approve(user=user)
+    _tell_editors(Notification.Kind.APPROVED, story)
     return entry
 
 
@@ -127,6 +143,7 @@ def request_changes(*, story, revision, user, message):
     review = open_review(story)
     if review is not None and review.revision_id == revision.pk:
         review.reject(user=user, comment=message)
+    _tell_editors(Notification.Kind.CHANGES_REQUESTED, story)
     return entry
 
 
@@ -164,6 +181,10 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
     """
     story = story.specific
     if recorded_by is not None:
+        # As for in-person consent: only someone who may edit the story records for its
+        # storyteller, or any account (another storyteller) could take a story down.
+        if not story.permissions_for_user(recorded_by).can_edit():
+            raise NotTheStoryteller(_("You can't record a withdrawal for this story."))
         if not witness_name.strip():
             raise ValueError(_("Name the witness who was there."))
         method = ConsentEntry.Method.IN_PERSON
@@ -181,6 +202,7 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
         witness_name=witness_name.strip(),
     )
     take_down(story)
+    _tell_editors(Notification.Kind.WITHDRAWN, story)
     return entry
 
 
@@ -275,3 +297,107 @@ def create_storyteller(*, pseudonym, contact_preference=None, username=None):
         pseudonym=pseudonym,
         contact_preference=contact_preference or Storyteller.Contact.NONE,
     )
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def create_invitation(*, storyteller, created_by):
+    """Make a new single-use link for a storyteller; earlier unused links stop working.
+
+    Returns (invitation, token). The token is shown once and never stored.
+    """
+    from .models import Invitation
+
+    storyteller.invitations.filter(used_at__isnull=True).update(expires_at=timezone.now())
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        storyteller=storyteller,
+        token_hash=_token_hash(token),
+        created_by=created_by,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    return invitation, token
+
+
+def find_invitation(token):
+    """The usable invitation for this token, or None."""
+    from .models import Invitation
+
+    invitation = (
+        Invitation.objects.select_related("storyteller__user")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    return invitation if invitation and invitation.is_usable else None
+
+
+@transaction.atomic
+def accept_invitation(*, invitation, pseudonym, password):
+    """The storyteller sets their password and name; the link can't be used again."""
+    from .models import Invitation
+
+    # Lock the row so a link opened twice at once is still used only once.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_usable:
+        raise ValueError(_("This link has already been used or has expired."))
+    storyteller = invitation.storyteller
+    storyteller.pseudonym = pseudonym
+    storyteller.save(update_fields=["pseudonym"])
+    user = storyteller.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    return user
+
+
+@transaction.atomic
+def edit_story(*, story, user, title, summary, body, scope):
+    """The storyteller rewrites their own story: a new version by them, approved by them.
+
+    Their edit counts as their consent to exactly these words, within the scope they chose;
+    any later change by an editor makes a new version that needs their approval again.
+    """
+    from .sanitise import clean_plain_text, clean_story_html
+
+    story = story.specific
+    _require_storyteller(user, story)
+    draft = story.get_latest_revision_as_object()
+    draft.title = clean_plain_text(title)
+    draft.draft_title = draft.title
+    draft.summary = clean_plain_text(summary)
+    draft.body = clean_story_html(body)
+    revision = draft.save_revision(user=user, log_action=True)
+    entry = _append(
+        story,
+        decision=ConsentEntry.Decision.GRANTED,
+        method=ConsentEntry.Method.PORTAL,
+        revision_id=revision.pk,
+        digest=revision_content_hash(revision),
+        scope=scope,
+        message=_("Edited by the storyteller."),
+    )
+    _restart_review_after_storyteller_edit(story, revision, user)
+    _tell_editors(Notification.Kind.EDITED, story)
+    return entry
+
+
+def _restart_review_after_storyteller_edit(story, revision, user):
+    """Send the storyteller's new words to the editors' sign-off; their own review is done."""
+    workflow_state = story.current_workflow_state
+    if workflow_state is not None:
+        workflow_state.cancel(user=user)
+    workflow = story.get_workflow()
+    if workflow is None:
+        return
+    story.refresh_from_db()
+    workflow.start(story, user)
+    review = open_review(story)
+    if review is not None and review.revision_id == revision.pk:
+        review.approve(user=user)

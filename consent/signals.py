@@ -1,8 +1,10 @@
 """Keeps new story indexes under the default storyteller review workflow."""
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from wagtail.models import Workflow, WorkflowPage
+from wagtail.signals import task_submitted
 
 DEFAULT_WORKFLOW_NAME = "Story review"
 
@@ -18,3 +20,17 @@ def assign_default_workflow(page):
 def story_index_created(sender, instance, created, raw=False, **kwargs):
     if created and not raw:
         assign_default_workflow(instance)
+
+
+@receiver(task_submitted)
+def tell_storyteller_something_is_ready(sender, instance, user=None, **kwargs):
+    """A review reached the storyteller: let them know, unless they started it themselves."""
+    from .models import StorytellerReviewTaskState, is_storyteller_of
+    from .notifications import notify_storyteller_ready
+
+    if not isinstance(instance, StorytellerReviewTaskState):
+        return
+    story = instance.revision.content_object.specific
+    if is_storyteller_of(user, story):
+        return
+    transaction.on_commit(lambda: notify_storyteller_ready(story))

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -7,6 +8,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from .admin_views import StorytellerCreateView, invite
 from .forms import StorytellerForm
 from .models import ConsentEntry, Storyteller
 
@@ -19,6 +21,7 @@ class StorytellerViewSet(ModelViewSet):
     search_fields = ["pseudonym"]
     inspect_view_enabled = True
     copy_view_enabled = False
+    add_view_class = StorytellerCreateView
 
     def get_form_class(self, for_update=False):
         return StorytellerForm
@@ -82,3 +85,8 @@ def register_consent_log_actions(actions):
         gettext_lazy("Taken down: consent withdrawn or ended"),
         gettext_lazy("Taken down because consent was withdrawn or ended"),
     )
+
+
+@hooks.register("register_admin_urls")
+def register_invitation_url():
+    return [path("storytellers/<int:pk>/invite/", invite, name="consent_invite")]

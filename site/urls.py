@@ -5,6 +5,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.api.v3.urls import api as wagtail_api_v3
 
 urlpatterns = [
+    path("my/", include("consent.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("api/v3/", wagtail_api_v3.urls),
 ]

@@ -1,5 +1,7 @@
 """Page types: the home page, campaigns and stories."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,13 +13,19 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
-from .forms import StoryPageForm
+from .forms import StoryCopyForm, StoryPageForm
 from .panels import ConsentStatusPanel
 
 # Deliberately small: what a storyteller can also write in the portal, nothing that embeds
 # third-party content or lets layout hide words from the person who approves them.
 STORY_RICH_TEXT_FEATURES = ["bold", "italic", "ol", "ul", "link"]
 INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
+
+# The admin's rich-text editor tags every block with a random data-block-key and adds one to
+# text that has none (the portal's, the seed's), so unchanged words came back from the
+# editor's form with a new hash and the Publish button refused approved words. The key is
+# editor bookkeeping that carries no words, so consent is bound to the text without it.
+_BLOCK_KEY = re.compile(r'\sdata-block-key="[^"]*"')
 
 
 class StoryGone(Exception):
@@ -157,6 +165,7 @@ class StoryPage(Page):
     ]
 
     base_form_class = StoryPageForm
+    copy_form_class = StoryCopyForm
     parent_page_types = ["stories.StoryIndexPage"]
     subpage_types = []
 
@@ -193,7 +202,7 @@ class StoryPage(Page):
             "search_description": self.search_description,
             "slug": self.slug,
             "summary": self.summary,
-            "body": self.body,
+            "body": _BLOCK_KEY.sub("", self.body),
             "content_warnings": sorted(w.name for w in self.content_warnings.all()),
             "byline_kind": self.byline_kind,
             "byline_name": "" if self.byline_kind == self.Byline.ANONYMOUS else self.byline_name,

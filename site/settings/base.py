@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "django_tasks",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,9 +51,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "consent.middleware.StorytellerSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stories.middleware.GoneMiddleware",
+    "axes.middleware.AxesMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -71,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "consent.context_processors.portal",
             ],
         },
     },
@@ -126,7 +130,25 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Sayso <no-reply@sayso.invalid>")
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/my/login/"
+AUTHENTICATION_BACKENDS = [
+    # Throttles repeated failed logins on the portal and the admin alike.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 0.25  # hours
+# Lock by account, and record no IP addresses: storytellers' whereabouts are not ours to keep.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_CLIENT_IP_CALLABLE = "consent.middleware.no_client_ip"
+AXES_DISABLE_ACCESS_LOG = True
+# axes.W006 warns that locking by IP is off; we lock the account itself (so rotating
+# user agents or cookies gains nothing) because we deliberately keep no IP addresses.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "consent/portal/locked_out.html"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Sayso"
@@ -153,3 +175,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# Who holds the storytellers' data, as printed on their consent receipts.
+SAYSO_ORGANISATION = {
+    "name": env("SAYSO_ORG_NAME", default="Sayso demo organisation"),
+    "contact": env("SAYSO_ORG_CONTACT", default="Data protection lead"),
+    "address": env("SAYSO_ORG_ADDRESS", default="(address not configured)"),
+    "email": env("SAYSO_ORG_EMAIL", default="privacy@sayso.invalid"),
+    "phone": env("SAYSO_ORG_PHONE", default=""),
+    "url": env("SAYSO_ORG_URL", default="http://127.0.0.1:8000/"),
+    "jurisdiction": env("SAYSO_ORG_JURISDICTION", default="GB"),
+    "policy_url": env("SAYSO_PRIVACY_POLICY_URL", default="http://127.0.0.1:8000/privacy/"),
+}
+# Where "Leave this site" goes: an ordinary, neutral site.
+SAYSO_QUICK_EXIT_URL = env("SAYSO_QUICK_EXIT_URL", default="https://www.bbc.com/weather")
+# Storytellers are signed out after this long without activity.
+SAYSO_PORTAL_IDLE_SECONDS = env.int("SAYSO_PORTAL_IDLE_SECONDS", default=15 * 60)

@@ -1,0 +1,77 @@
+"""Telling people something happened, without ever putting story text in a message.
+
+Storytellers only ever get "Something is ready for you on Sayso" and a link, and only if
+they chose email. Editors get a note in the admin and, if they have an address, an email
+naming the storyteller's pseudonym and the decision — never the story's words or title.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from .models import Notification, Storyteller
+
+EDITORS_GROUP = "Editors"
+
+
+@task()
+def send_plain_email(recipients, subject, body):
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def _enqueue_email(recipients, subject, body):
+    if recipients:
+        transaction.on_commit(lambda: send_plain_email.enqueue(recipients, subject, body))
+
+
+def notify_storyteller_ready(story):
+    """Tell a storyteller something waits for them, the way they chose (or not at all)."""
+    storyteller = story.storyteller
+    Notification.objects.create(
+        recipient=storyteller.user,
+        kind=Notification.Kind.READY_FOR_STORYTELLER,
+        story=story,
+        storyteller=storyteller,
+    )
+    if storyteller.contact_preference == Storyteller.Contact.EMAIL and storyteller.user.email:
+        link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("portal:home")
+        _enqueue_email(
+            [storyteller.user.email],
+            _("Something is ready for you on Sayso"),
+            _("Something is ready for you on Sayso.\n\n%(link)s\n") % {"link": link},
+        )
+
+
+EDITOR_MESSAGES = {
+    Notification.Kind.APPROVED: "%(name)s approved a story.",
+    Notification.Kind.CHANGES_REQUESTED: "%(name)s asked for changes to a story.",
+    Notification.Kind.EDITED: "%(name)s edited their story.",
+    Notification.Kind.WITHDRAWN: "%(name)s withdrew a story.",
+}
+
+
+def editors():
+    return get_user_model().objects.filter(groups__name=EDITORS_GROUP, is_active=True).distinct()
+
+
+def notify_editors(kind, story):
+    """Tell the editors a storyteller made a decision about a story."""
+    storyteller = story.storyteller
+    recipients = list(editors())
+    Notification.objects.bulk_create(
+        Notification(recipient=user, kind=kind, story=story, storyteller=storyteller)
+        for user in recipients
+    )
+    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "wagtailadmin_pages:edit", args=[story.pk]
+    )
+    message = _(EDITOR_MESSAGES[kind]) % {"name": storyteller.pseudonym}
+    _enqueue_email(
+        [user.email for user in recipients if user.email],
+        _("Sayso: a storyteller responded"),
+        _("%(message)s\n\nOpen it in Sayso: %(link)s\n") % {"message": message, "link": link},
+    )

@@ -1,0 +1,34 @@
+"""Cleaning what storytellers write before it is stored."""
+
+import bleach
+from django.utils.html import strip_tags
+
+# The portal editor's features: paragraphs, bold, italic, lists and links. Nothing else
+# survives, so pasted or hostile markup can't add scripts, styles, images or frames.
+ALLOWED_TAGS = {"p", "br", "b", "i", "ul", "ol", "li", "a"}
+ALLOWED_ATTRIBUTES = {"a": ["href"]}
+ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
+RENAMES = {"strong": "b", "em": "i", "div": "p"}
+
+
+def clean_story_html(html):
+    """Return html reduced to the allowlist, with strong/em stored the way Wagtail stores them."""
+    for old, new in RENAMES.items():
+        html = html.replace(f"<{old}>", f"<{new}>").replace(f"</{old}>", f"</{new}>")
+    cleaned = bleach.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    cleaned = cleaned.strip()
+    if cleaned and not cleaned.startswith(("<p>", "<ul>", "<ol>")):
+        cleaned = f"<p>{cleaned}</p>"
+    return cleaned
+
+
+def clean_plain_text(text):
+    """Plain text fields keep no markup at all (templates escape what is left on output)."""
+    return strip_tags(text or "").strip()

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("stories/<int:pk>/", views.story_detail, name="story"),
+    path("stories/<int:pk>/approve/", views.approve, name="approve"),
+    path("stories/<int:pk>/changes/", views.request_changes, name="request_changes"),
+    path("stories/<int:pk>/edit/", views.edit, name="edit"),
+    path("stories/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("history/", views.history, name="history"),
+    path("receipts/<uuid:receipt_id>/", views.receipt, name="receipt"),
+    path("receipts/<uuid:receipt_id>.json", views.receipt_json, name="receipt_json"),
+    path("contact/", views.contact, name="contact"),
+    path("welcome/<str:token>/", views.welcome, name="welcome"),
+    path("login/", views.PortalLoginView.as_view(), name="login"),
+    path("logout/", views.PortalLogoutView.as_view(), name="logout"),
+    path("exit/", views.quick_exit, name="exit"),
+    path("password-reset/", views.PortalPasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PortalPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+]

@@ -1,0 +1,314 @@
+"""The storyteller portal at /my/: thin views over the consent services."""
+
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from wagtail.models import Revision
+
+from stories.models import StoryPage
+
+from . import selectors, services
+from .diff import story_changes
+from .models import ConsentEntry, Storyteller
+from .portal_forms import (
+    UNTIL_DATE,
+    UNTIL_WITHDRAWN,
+    ApproveForm,
+    ChangesForm,
+    ContactForm,
+    EditStoryForm,
+    WelcomeForm,
+    WithdrawForm,
+)
+from .receipts import kantara_receipt
+
+
+def storyteller_required(view):
+    """Only signed-in storytellers; everyone else gets the login page or a plain refusal."""
+
+    @wraps(view)
+    @never_cache
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('portal:login')}?next={request.path}")
+        storyteller = Storyteller.objects.filter(user=request.user).first()
+        if storyteller is None:
+            raise PermissionDenied
+        request.storyteller = storyteller
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _own_story(request, pk):
+    """One of the signed-in storyteller's stories; anyone else's is simply not found."""
+    return get_object_or_404(StoryPage, pk=pk, storyteller=request.storyteller)
+
+
+def _story_revision(story, revision_id):
+    return get_object_or_404(Revision.page_revisions, pk=revision_id, object_id=str(story.pk))
+
+
+def _initial_scope(story, storyteller):
+    grant = selectors.latest_grant(storyteller, story) or selectors.latest_grant(storyteller)
+    initial = {"byline": story.byline_kind, "until": UNTIL_WITHDRAWN, "channels": ["website"]}
+    if grant is not None:
+        initial.update(
+            channels=grant.channels,
+            image_allowed="yes" if grant.image_allowed else "no",
+            until=UNTIL_DATE if grant.valid_until else UNTIL_WITHDRAWN,
+            valid_until=grant.valid_until,
+        )
+    return initial
+
+
+@storyteller_required
+def home(request):
+    stories = StoryPage.objects.filter(storyteller=request.storyteller).order_by("-pk")
+    rows = [(story, selectors.story_status(story)) for story in stories]
+    return render(request, "consent/portal/home.html", {"rows": rows})
+
+
+@storyteller_required
+def story_detail(request, pk, approve_form=None, changes_form=None):
+    story = _own_story(request, pk)
+    revision = selectors.version_to_read(story)
+    status = selectors.story_status(story)
+    context = {"story": story, "status": status, "revision": revision}
+    if revision is not None:
+        version = revision.as_object()
+        context["version"] = version
+        previous = selectors.last_approved_revision(story)
+        if previous is not None and previous.pk != revision.pk:
+            context["changes"] = story_changes(previous.as_object(), version)
+            context["compared_with"] = previous
+        waiting = selectors.open_review_revision(story)
+        if waiting is not None and waiting.pk == revision.pk:
+            initial = _initial_scope(version, request.storyteller)
+            initial.update(revision=revision.pk, content_hash=selectors.content_hash(version))
+            context["approve_form"] = approve_form or ApproveForm(initial=initial, story=version)
+            context["changes_form"] = changes_form or ChangesForm(initial={"revision": revision.pk})
+    return render(request, "consent/portal/story.html", context)
+
+
+@require_POST
+@storyteller_required
+def approve(request, pk):
+    story = _own_story(request, pk)
+    form = ApproveForm(request.POST, story=story.get_latest_revision_as_object())
+    if not form.is_valid():
+        return story_detail.__wrapped__(request, pk, approve_form=form)
+    revision = _story_revision(story, form.cleaned_data["revision"])
+    # What they read must be what they approve, to the byte: an autosave or an editor's
+    # change in between gives a different hash.
+    if selectors.revision_content_hash(revision) != form.cleaned_data["content_hash"]:
+        messages.warning(
+            request, _("The story changed while you were reading it. Please read it again.")
+        )
+        return redirect("portal:story", pk=story.pk)
+    entry = services.approve_story(
+        story=story, revision=revision, user=request.user, scope=form.scope()
+    )
+    messages.success(request, _("Thank you. You approved your story."))
+    return redirect("portal:receipt", receipt_id=entry.receipt_id)
+
+
+@require_POST
+@storyteller_required
+def request_changes(request, pk):
+    story = _own_story(request, pk)
+    form = ChangesForm(request.POST)
+    if not form.is_valid():
+        return story_detail.__wrapped__(request, pk, changes_form=form)
+    from .sanitise import clean_plain_text
+
+    revision = _story_revision(story, form.cleaned_data["revision"])
+    entry = services.request_changes(
+        story=story,
+        revision=revision,
+        user=request.user,
+        message=clean_plain_text(form.cleaned_data["message"]),
+    )
+    messages.success(request, _("Your message was sent to the editors."))
+    return redirect("portal:receipt", receipt_id=entry.receipt_id)
+
+
+@storyteller_required
+def edit(request, pk):
+    story = _own_story(request, pk)
+    draft = story.get_latest_revision_as_object()
+    if request.method == "POST":
+        form = EditStoryForm(request.POST, story=draft)
+        if form.is_valid():
+            entry = services.edit_story(
+                story=story,
+                user=request.user,
+                title=form.cleaned_data["title"],
+                summary=form.cleaned_data["summary"],
+                body=form.cleaned_data["body"],
+                scope=form.scope(),
+            )
+            messages.success(
+                request, _("Your changes are saved. The editors will see your new version.")
+            )
+            return redirect("portal:receipt", receipt_id=entry.receipt_id)
+    else:
+        initial = _initial_scope(draft, request.storyteller)
+        initial.update(title=draft.title, summary=draft.summary, body=draft.body)
+        form = EditStoryForm(initial=initial, story=draft)
+    return render(request, "consent/portal/edit.html", {"story": story, "form": form})
+
+
+@storyteller_required
+def withdraw(request, pk):
+    story = _own_story(request, pk)
+    if request.method == "POST":
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            entry = services.withdraw_story(story=story, user=request.user)
+            messages.success(request, _("Done. Your story is no longer on the website."))
+            return redirect("portal:receipt", receipt_id=entry.receipt_id)
+    else:
+        form = WithdrawForm()
+    return render(request, "consent/portal/withdraw.html", {"story": story, "form": form})
+
+
+@storyteller_required
+def history(request):
+    entries = (
+        ConsentEntry.objects.filter(storyteller=request.storyteller)
+        .select_related("story")
+        .order_by("-sequence")
+    )
+    return render(request, "consent/portal/history.html", {"entries": entries})
+
+
+def _own_entry(request, receipt_id):
+    return get_object_or_404(
+        ConsentEntry.objects.select_related("story", "storyteller"),
+        receipt_id=receipt_id,
+        storyteller=request.storyteller,
+    )
+
+
+@storyteller_required
+def receipt(request, receipt_id):
+    entry = _own_entry(request, receipt_id)
+    return render(request, "consent/portal/receipt.html", {"entry": entry})
+
+
+@storyteller_required
+def receipt_json(request, receipt_id):
+    entry = _own_entry(request, receipt_id)
+    response = HttpResponse(
+        json.dumps(kantara_receipt(entry), indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="sayso-receipt-{entry.receipt_id}.json"'
+    )
+    return response
+
+
+@storyteller_required
+def contact(request):
+    storyteller = request.storyteller
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                storyteller.contact_preference = form.cleaned_data["contact_preference"]
+                storyteller.save(update_fields=["contact_preference"])
+                request.user.email = form.cleaned_data["email"]
+                request.user.save(update_fields=["email"])
+            messages.success(request, _("Saved."))
+            return redirect("portal:home")
+    else:
+        form = ContactForm(
+            initial={
+                "contact_preference": storyteller.contact_preference,
+                "email": request.user.email,
+            }
+        )
+    return render(request, "consent/portal/contact.html", {"form": form})
+
+
+@never_cache
+def welcome(request, token):
+    """Opening an invitation: choose a name and a password, then you're in."""
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        return render(request, "consent/portal/welcome_invalid.html", status=410)
+    storyteller = invitation.storyteller
+    if request.method == "POST":
+        form = WelcomeForm(request.POST, storyteller=storyteller)
+        if form.is_valid():
+            try:
+                user = services.accept_invitation(
+                    invitation=invitation,
+                    pseudonym=form.cleaned_data["pseudonym"],
+                    password=form.cleaned_data["password1"],
+                )
+            except ValueError:
+                return render(request, "consent/portal/welcome_invalid.html", status=410)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome. This is your own space on Sayso."))
+            return redirect("portal:home")
+    else:
+        form = WelcomeForm(initial={"pseudonym": storyteller.pseudonym}, storyteller=storyteller)
+    return render(request, "consent/portal/welcome.html", {"form": form})
+
+
+@csrf_exempt
+def quick_exit(request):
+    """End the session and go somewhere neutral, at once. Works with or without JavaScript."""
+    logout(request)
+    response = HttpResponseRedirect(settings.SAYSO_QUICK_EXIT_URL)
+    response["Cache-Control"] = "no-store"
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+class PortalLoginView(auth_views.LoginView):
+    template_name = "consent/portal/login.html"
+    redirect_authenticated_user = True
+
+    def get_success_url(self):
+        return self.get_redirect_url() or reverse("portal:home")
+
+
+class PortalLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("portal:login")
+
+
+class PortalPasswordResetView(auth_views.PasswordResetView):
+    template_name = "consent/portal/password_reset.html"
+    email_template_name = "consent/portal/password_reset_email.txt"
+    subject_template_name = "consent/portal/password_reset_subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+
+
+class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "consent/portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:login")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your new password is set. You can sign in now."))
+        return super().form_valid(form)
+
+
+def password_reset_done(request):
+    return render(request, "consent/portal/password_reset_done.html")

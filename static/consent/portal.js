@@ -1,0 +1,89 @@
+/* Quick exit (a button, or Shift pressed three times) and the simple story editor. */
+(function () {
+  "use strict";
+
+  var link = document.getElementById("quick-exit");
+  if (link) {
+    var leaving = false;
+    var leave = function (event) {
+      if (event) { event.preventDefault(); }
+      if (leaving) { return; }
+      leaving = true;
+      // Blank the page first, so nothing stays on screen while the next site loads.
+      document.documentElement.style.visibility = "hidden";
+      document.title = "";
+      if (document.body) { document.body.textContent = ""; }
+      try { navigator.sendBeacon(link.dataset.exitBeacon); } catch (e) { /* best effort */ }
+      // replace(): the portal does not stay behind as the previous page in history.
+      window.location.replace(link.dataset.exitUrl);
+    };
+    link.addEventListener("click", leave);
+
+    // Three presses of Shift on its own within three seconds; Shift used for a capital
+    // letter while typing does not count.
+    var presses = [];
+    var shiftAlone = false;
+    document.addEventListener("keydown", function (event) {
+      shiftAlone = event.key === "Shift" && !event.repeat;
+    }, true);
+    document.addEventListener("keyup", function (event) {
+      if (event.key !== "Shift" || !shiftAlone) { return; }
+      shiftAlone = false;
+      var now = Date.now();
+      presses = presses.filter(function (time) { return now - time < 3000; });
+      presses.push(now);
+      if (presses.length >= 3) { leave(); }
+    }, true);
+  }
+
+  // The simple editor: paragraphs, bold, italic, lists and links. Without JavaScript the
+  // plain text box still works; the server cleans whatever arrives either way.
+  var areas = document.querySelectorAll("textarea[data-simple-editor]");
+  Array.prototype.forEach.call(areas, function (textarea) {
+    var toolbar = document.createElement("div");
+    toolbar.className = "simple-editor__toolbar";
+    toolbar.setAttribute("role", "toolbar");
+    toolbar.setAttribute("aria-label", "Formatting");
+    var editor = document.createElement("div");
+    editor.className = "simple-editor__area";
+    editor.contentEditable = "true";
+    editor.setAttribute("role", "textbox");
+    editor.setAttribute("aria-multiline", "true");
+    var label = document.querySelector("label[for='" + textarea.id + "']");
+    if (label) {
+      label.id = label.id || textarea.id + "-label";
+      editor.setAttribute("aria-labelledby", label.id);
+      label.addEventListener("click", function () { editor.focus(); });
+    }
+    editor.innerHTML = textarea.value;
+    var buttons = [
+      ["bold", "Bold"], ["italic", "Italic"],
+      ["insertUnorderedList", "Bulleted list"], ["insertOrderedList", "Numbered list"],
+      ["createLink", "Link"]
+    ];
+    buttons.forEach(function (spec) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = spec[1];
+      button.addEventListener("click", function () {
+        editor.focus();
+        if (spec[0] === "createLink") {
+          var url = window.prompt("Address of the link (starting with https://)");
+          if (url) { document.execCommand("createLink", false, url); }
+        } else {
+          document.execCommand(spec[0], false, null);
+        }
+        textarea.value = editor.innerHTML;
+      });
+      toolbar.appendChild(button);
+    });
+    document.execCommand("defaultParagraphSeparator", false, "p");
+    editor.addEventListener("input", function () { textarea.value = editor.innerHTML; });
+    textarea.hidden = true;
+    textarea.parentNode.insertBefore(toolbar, textarea);
+    textarea.parentNode.insertBefore(editor, textarea);
+    if (textarea.form) {
+      textarea.form.addEventListener("submit", function () { textarea.value = editor.innerHTML; });
+    }
+  });
+})();
