@@ -1,13 +1,22 @@
-"""Admin views for editors: handing a storyteller their invitation link."""
+"""Admin views for editors: invitation links and decisions recorded in person."""
 
+from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import CreateView
 
+from stories.models import StoryPage
+
 from . import services
-from .models import Storyteller
+from .exceptions import ConsentRequired
+from .models import ConsentEntry, Notification, Storyteller
+from .portal_forms import UNTIL_WITHDRAWN, ScopeForm
 
 
 class StorytellerCreateView(CreateView):
@@ -32,3 +41,80 @@ def invite(request, pk):
     response = TemplateResponse(request, "consent/admin/invite.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class InPersonConsentForm(ScopeForm):
+    """An editor records what a storyteller decided in person, before a named witness."""
+
+    decision = forms.ChoiceField(
+        label=_("What did the storyteller decide?"),
+        choices=[
+            (ConsentEntry.Decision.GRANTED, _("They approved this version")),
+            (ConsentEntry.Decision.WITHDRAWN, _("They withdrew the story")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    witness_name = forms.CharField(label=_("Witness's name"), max_length=120)
+    field_order = ["decision", "witness_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A withdrawal needs no scope; the scope fields only matter for an approval.
+        for name in ("channels", "byline", "until"):
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == ConsentEntry.Decision.GRANTED:
+            for name in ("channels", "byline", "until"):
+                if not data.get(name):
+                    self.add_error(name, _("Needed for an approval."))
+        return data
+
+
+def record_in_person(request, pk):
+    """Record a decision the storyteller made in person (the portal is the usual way)."""
+    story = get_object_or_404(StoryPage, pk=pk)
+    if not story.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    revision = story.get_latest_revision()
+    version = story.get_latest_revision_as_object()
+    form = InPersonConsentForm(
+        request.POST or None,
+        story=version,
+        initial={"byline": version.byline_kind, "until": UNTIL_WITHDRAWN},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == ConsentEntry.Decision.WITHDRAWN:
+                services.withdraw_story(
+                    story=story,
+                    recorded_by=request.user,
+                    witness_name=form.cleaned_data["witness_name"],
+                )
+            else:
+                services.record_in_person_consent(
+                    story=story,
+                    revision=revision,
+                    editor=request.user,
+                    witness_name=form.cleaned_data["witness_name"],
+                    scope=form.scope(),
+                )
+        except ConsentRequired as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Recorded in the consent ledger."))
+            return redirect("wagtailadmin_pages:edit", story.pk)
+    return TemplateResponse(
+        request,
+        "consent/admin/record_in_person.html",
+        {"story": story, "version": version, "form": form},
+    )
+
+
+@require_POST
+def mark_notifications_read(request):
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("wagtailadmin_home")

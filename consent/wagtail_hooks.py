@@ -8,7 +8,13 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from .admin_views import StorytellerCreateView, invite
+from .admin_panels import StorytellerDecisionsPanel
+from .admin_views import (
+    StorytellerCreateView,
+    invite,
+    mark_notifications_read,
+    record_in_person,
+)
 from .forms import StorytellerForm
 from .models import ConsentEntry, Storyteller
 
@@ -89,4 +95,13 @@ def register_consent_log_actions(actions):
 
 @hooks.register("register_admin_urls")
 def register_invitation_url():
-    return [path("storytellers/<int:pk>/invite/", invite, name="consent_invite")]
+    return [
+        path("storytellers/<int:pk>/invite/", invite, name="consent_invite"),
+        path("stories/<int:pk>/in-person/", record_in_person, name="consent_record_in_person"),
+        path("notifications/read/", mark_notifications_read, name="consent_notifications_read"),
+    ]
+
+
+@hooks.register("construct_homepage_panels")
+def add_storyteller_decisions_panel(request, panels):
+    panels.append(StorytellerDecisionsPanel(request))

@@ -32,8 +32,35 @@ class StoryGone(Exception):
     """Raised while routing to a story that was withdrawn or whose consent ended (410)."""
 
 
+class _ApprovedWordingMixin:
+    """Names that appear on published stories can't be reworded under them.
+
+    Storytellers approved their story with these words shown; renaming one would change
+    what readers see without their say-so (and the story would stop matching its consent).
+    """
+
+    def clean(self):
+        super().clean()
+        if self.pk is None:
+            return
+        previous = type(self).objects.filter(pk=self.pk).values_list("name", flat=True).first()
+        if (
+            previous is not None
+            and previous != self.name
+            and self.stories.filter(live=True).exists()
+        ):
+            raise ValidationError(
+                {
+                    "name": _(
+                        "Published stories show this wording, approved by their storytellers. "
+                        "Add a new one instead and change the stories through review."
+                    )
+                }
+            )
+
+
 @register_snippet
-class ContentWarning(models.Model):
+class ContentWarning(_ApprovedWordingMixin, models.Model):
     """A managed warning shown to readers before a story's text."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
@@ -50,7 +77,7 @@ class ContentWarning(models.Model):
 
 
 @register_snippet
-class Topic(models.Model):
+class Topic(_ApprovedWordingMixin, models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
@@ -139,7 +166,9 @@ class StoryPage(Page):
         related_name="+",
     )
     image_alt = models.CharField(_("photo description"), max_length=255, blank=True)
-    topics = ParentalManyToManyField(Topic, verbose_name=_("topics"), blank=True)
+    topics = ParentalManyToManyField(
+        Topic, verbose_name=_("topics"), blank=True, related_name="stories"
+    )
     region = CountryField(_("country"), blank=True, blank_label=_("(not given)"))
 
     content_panels = [

@@ -17,4 +17,5 @@ class ConsentStatusPanel(Panel):
             context = super().get_context_data(parent_context)
             page = self.instance
             context["verdict"] = publication_verdict(page) if page.storyteller_id else None
+            context["story_id"] = page.pk
             return context
