@@ -82,22 +82,26 @@ class Verdict:
         return messages[self.code]
 
 
-def publication_verdict(page, *, require_website=True, on_day=None):
+def publication_verdict(page, *, require_website=True, on_day=None, entries=None):
     """May this story page, with exactly its current field values, be public — and if not, why?
 
     Every door asks this: the page's save guard, the editor's form and panel, the workflow's
-    finish action, serving, the expiry sweep and the portal.
+    finish action, serving, listings, feeds, the expiry sweep and the portal. ``entries``
+    (the story's ledger entries, newest first) may be passed in by batch callers.
     """
     storyteller_id = page.storyteller_id
     if storyteller_id is None:
         return Verdict(False, "no_storyteller")
-    story = page.consent_story
-    if story.pk is None:
+    # An alias is governed by its original's consent.
+    story_id = page.alias_of_id or page.pk
+    if story_id is None:
         return Verdict(False, "waiting", storyteller_id)
 
     digest = content_hash(page)
     on_day = on_day or today()
-    for entry in ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence"):
+    if entries is None:
+        entries = ConsentEntry.objects.filter(story_id=story_id).order_by("-sequence")
+    for entry in entries:
         if entry.decision == ConsentEntry.Decision.WITHDRAWN:
             return Verdict(False, "withdrawn", storyteller_id, on=entry.created_at.date())
         if entry.content_hash != digest or entry.storyteller_id != storyteller_id:
@@ -121,6 +125,26 @@ def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
     if page.image_id and not grant.image_allowed:
         return Verdict(False, "image", storyteller_id, grant)
     return Verdict(True, "approved", storyteller_id, grant)
+
+
+def publicly_consented(stories, *, on_day=None):
+    """The stories (live pages) whose consent holds right now, in the order given.
+
+    One ledger query for the lot; prefetch content_warnings, topics and image on the
+    queryset to keep the hashing free of per-story queries.
+    """
+    stories = list(stories)
+    by_story = {}
+    story_ids = {story.alias_of_id or story.pk for story in stories}
+    for entry in ConsentEntry.objects.filter(story_id__in=story_ids).order_by("-sequence"):
+        by_story.setdefault(entry.story_id, []).append(entry)
+    return [
+        story
+        for story in stories
+        if publication_verdict(
+            story, on_day=on_day, entries=by_story.get(story.alias_of_id or story.pk, [])
+        ).allowed
+    ]
 
 
 def revision_verdict(revision, *, require_website=True):

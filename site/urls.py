@@ -3,6 +3,9 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.api.v3.urls import api as wagtail_api_v3
+from wagtail.contrib.sitemaps.views import sitemap
+
+from stories.views import ConsentedSitemap, StoriesFeed, search
 
 urlpatterns = [
     path("my/", include("consent.urls")),
@@ -17,4 +20,9 @@ if settings.DEBUG:
         settings.MEDIA_URL + "images/", document_root=settings.MEDIA_ROOT / "images"
     )
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    path("search/", search, name="search"),
+    path("feed/", StoriesFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": ConsentedSitemap}}, name="sitemap"),
+    path("", include(wagtail_urls)),
+]

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class StoriesConfig(AppConfig):
     name = "stories"
     verbose_name = "Stories"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (cache purges)

@@ -18,3 +18,17 @@ class GoneMiddleware:
             response["Cache-Control"] = "no-store"
             return response.render()
         return None
+
+
+class PermissionsPolicyMiddleware:
+    """No page of ours needs a camera, a microphone or anyone's location."""
+
+    POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.POLICY)
+        return response

@@ -105,6 +105,18 @@ class HomePage(Page):
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("featured_campaign")]
 
     parent_page_types = ["wagtailcore.Page"]
+
+    def get_context(self, request, *args, **kwargs):
+        from consent.selectors import publicly_consented
+
+        from .views import public_stories
+
+        context = super().get_context(request, *args, **kwargs)
+        context["recent_stories"] = publicly_consented(public_stories()[:6])
+        featured = self.featured_campaign
+        context["featured_campaign"] = featured if featured and featured.live else None
+        return context
+
     subpage_types = ["stories.StoryIndexPage", "stories.CampaignIndexPage"]
     max_count = 1
 
@@ -121,8 +133,39 @@ class StoryIndexPage(Page):
     subpage_types = ["stories.StoryPage"]
     max_count = 1
 
+    STORIES_PER_PAGE = 12
+
     class Meta:
         verbose_name = _("story index")
+
+    def get_context(self, request, *args, **kwargs):
+        from django.core.paginator import Paginator
+        from django_countries import countries
+
+        from consent.selectors import publicly_consented
+
+        from .views import public_stories
+
+        context = super().get_context(request, *args, **kwargs)
+        stories = public_stories().child_of(self)
+        topic = request.GET.get("topic", "")[:80]
+        region = request.GET.get("region", "")[:2].upper()
+        if topic:
+            stories = stories.filter(topics__slug=topic)
+        if region:
+            stories = stories.filter(region=region)
+        page = Paginator(stories, self.STORIES_PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = publicly_consented(page.object_list)
+        live = StoryPage.objects.child_of(self).live()
+        codes = set(live.exclude(region="").values_list("region", flat=True))
+        context.update(
+            stories=page,
+            topics=Topic.objects.filter(stories__in=live).distinct(),
+            regions=sorted(((code, countries.name(code)) for code in codes), key=lambda r: r[1]),
+            selected_topic=topic,
+            selected_region=region,
+        )
+        return context
 
 
 class StoryPage(Page):
@@ -358,13 +401,16 @@ class CampaignPage(Page):
         verbose_name = _("campaign")
 
     def public_stories(self):
-        """The campaign's stories a reader may see, in the editor's order."""
-        return [
-            item.story
-            for item in self.campaign_stories.filter(story__live=True).select_related(
-                "story", "story__image"
-            )
-        ]
+        """The campaign's stories a reader may see right now, in the editor's order."""
+        from consent.selectors import publicly_consented
+
+        from .views import public_stories
+
+        order = list(
+            self.campaign_stories.filter(story__live=True).values_list("story_id", flat=True)
+        )
+        stories = {story.pk: story for story in public_stories().filter(pk__in=order)}
+        return publicly_consented(stories[pk] for pk in order if pk in stories)
 
 
 class CampaignStory(Orderable):

@@ -21,6 +21,8 @@ INSTALLED_APPS = [
     "stories",
     "images",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "django.contrib.sitemaps",
     "wagtail.contrib.frontend_cache",
     "wagtail.contrib.redirects",
     "wagtail.sites",
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_tasks",
     "axes",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +50,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "stories.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +60,8 @@ MIDDLEWARE = [
     "consent.middleware.StorytellerSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Cached pages still pass back out through the header middleware above.
+    "stories.cache.PublicPageCacheMiddleware",
     "stories.middleware.GoneMiddleware",
     "axes.middleware.AxesMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -191,3 +199,27 @@ SAYSO_ORGANISATION = {
 SAYSO_QUICK_EXIT_URL = env("SAYSO_QUICK_EXIT_URL", default="https://www.bbc.com/weather")
 # Storytellers are signed out after this long without activity.
 SAYSO_PORTAL_IDLE_SECONDS = env.int("SAYSO_PORTAL_IDLE_SECONDS", default=15 * 60)
+
+# Whole public pages are cached at most this long (and never past midnight UTC).
+SAYSO_PAGE_CACHE_SECONDS = env.int("SAYSO_PAGE_CACHE_SECONDS", default=600)
+
+# Reader privacy: nothing from third parties, no inline code, no referrer.
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    # Wagtail's admin relies on inline scripts and styles; it is for staff only.
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}

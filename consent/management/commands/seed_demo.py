@@ -195,6 +195,8 @@ class Command(BaseCommand):
             old_root = site.root_page
             site.root_page = home
             site.site_name = "Sayso"
+            # The demo is served at http://127.0.0.1:8000; full URLs (feed, sitemap) say so.
+            site.hostname, site.port = "127.0.0.1", 8000
             site.save()
             if old_root.depth == 2 and old_root.specific_class != HomePage:
                 old_root.delete()
