@@ -10,6 +10,8 @@ Cached pages also never live past the next midnight UTC, the moment a grant's en
 pass; until the expiry sweep runs, serving re-checks consent and answers 410.
 """
 
+import os
+import time as clock
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -25,20 +27,40 @@ PUBLIC_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link")
 
 
+def _shared_cache():
+    # Local-memory caches live inside one process: a purge made by the worker that handled
+    # a withdrawal must still reach every other worker, so the generation then lives in a
+    # file's modification time (one stat per request). Redis is shared: it holds it there.
+    return not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
 def generation():
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return value
+    """The current generation of cached pages; any purge moves it on."""
+    if _shared_cache():
+        value = cache.get(GENERATION_KEY)
+        if value is None:
+            cache.add(GENERATION_KEY, 1, timeout=None)
+            value = cache.get(GENERATION_KEY, 1)
+        return value
+    try:
+        return os.stat(settings.SAYSO_PAGE_CACHE_STAMP).st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 def purge_all():
-    """Invalidate every cached public page at once."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.add(GENERATION_KEY, 2, timeout=None)
+    """Invalidate every cached public page at once, in every worker."""
+    if _shared_cache():
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:
+            cache.add(GENERATION_KEY, 2, timeout=None)
+        return
+    stamp = settings.SAYSO_PAGE_CACHE_STAMP
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    stamp_ns = max(clock.time_ns(), generation() + 1)
+    os.utime(stamp, ns=(stamp_ns, stamp_ns))
 
 
 def purge_story(story, pages=()):

@@ -131,3 +131,13 @@ def published_story(make_story, amara):
     approve(story, amara)
     story.get_latest_revision().publish()
     return StoryPage.objects.get(pk=story.pk)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with no cached public pages (the cache outlives a test's database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -202,6 +202,10 @@ SAYSO_PORTAL_IDLE_SECONDS = env.int("SAYSO_PORTAL_IDLE_SECONDS", default=15 * 60
 
 # Whole public pages are cached at most this long (and never past midnight UTC).
 SAYSO_PAGE_CACHE_SECONDS = env.int("SAYSO_PAGE_CACHE_SECONDS", default=600)
+# Without Redis, purges reach every worker on this machine through this file's mtime.
+SAYSO_PAGE_CACHE_STAMP = Path(
+    env("SAYSO_PAGE_CACHE_STAMP", default=str(VAR_DIR / "page-cache-generation"))
+)
 
 # Reader privacy: nothing from third parties, no inline code, no referrer.
 SECURE_REFERRER_POLICY = "no-referrer"

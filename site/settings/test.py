@@ -11,3 +11,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sayso-test-media-"))
 ALLOWED_HOSTS = ["*"]
+SAYSO_PAGE_CACHE_STAMP = MEDIA_ROOT / "page-cache-generation"
