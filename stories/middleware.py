@@ -20,15 +20,20 @@ class GoneMiddleware:
         return None
 
 
-class PermissionsPolicyMiddleware:
-    """No page of ours needs a camera, a microphone or anyone's location."""
+class PrivacyHeadersMiddleware:
+    """No page needs a camera, a microphone or anyone's location; public pages send no
+    referrer at all. (Pages with forms keep same-origin: under no-referrer browsers send
+    "Origin: null" with a POST and Django's CSRF check refuses it.)"""
 
-    POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    PERMISSIONS = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    FORM_PREFIXES = ("/admin/", "/my/")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Permissions-Policy", self.POLICY)
+        response.setdefault("Permissions-Policy", self.PERMISSIONS)
+        if not request.path.startswith(self.FORM_PREFIXES):
+            response.setdefault("Referrer-Policy", "no-referrer")
         return response

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -106,6 +107,18 @@ class HomePage(Page):
 
     parent_page_types = ["wagtailcore.Page"]
 
+    def route(self, request, path_components):
+        # Home's children can only be the two indexes (subpage_types): look them up by type
+        # directly, sparing Wagtail's generic lookup-then-.specific round trip on every
+        # uncached story or campaign view.
+        if path_components:
+            for model in (StoryIndexPage, CampaignIndexPage):
+                child = model.objects.child_of(self).filter(slug=path_components[0]).first()
+                if child is not None:
+                    child._cached_parent_obj = self
+                    return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         from consent.selectors import publicly_consented
 
@@ -137,6 +150,23 @@ class StoryIndexPage(Page):
 
     class Meta:
         verbose_name = _("story index")
+
+    def route(self, request, path_components):
+        # One query for the story with its photo, then one each for what its consent hash
+        # and template need, instead of Wagtail's generic child lookup plus .specific.
+        if len(path_components) == 1:
+            story = (
+                StoryPage.objects.child_of(self)
+                .filter(slug=path_components[0])
+                .select_related("image")
+                .prefetch_related("content_warnings", "topics", "image__renditions")
+                .first()
+            )
+            if story is None:
+                raise Http404
+            story._cached_parent_obj = self
+            return story.route(request, [])
+        return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
         from django.core.paginator import Paginator

@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "stories.middleware.PermissionsPolicyMiddleware",
+    "stories.middleware.PrivacyHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,7 +208,10 @@ SAYSO_PAGE_CACHE_STAMP = Path(
 )
 
 # Reader privacy: nothing from third parties, no inline code, no referrer.
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with every
+# form POST, so Django's CSRF check refuses all of them (portal and admin sign-in included).
+# same-origin still sends no referrer to any other site; public pages add no-referrer.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {

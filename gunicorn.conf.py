@@ -1,0 +1,19 @@
+"""gunicorn settings for Sayso's app servers (stateless: run as many as needed behind a proxy)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+wsgi_app = "sayso.wsgi:application"
+# Readers' and storytellers' addresses are not ours to keep: no access log by default.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
