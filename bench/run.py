@@ -44,6 +44,7 @@ def configure(workdir):
 
 def seed(stories, campaigns):
     from django.core.management import call_command
+    from wagtail.models import Page, Site
 
     from consent import services
     from stories.models import (
@@ -55,7 +56,6 @@ def seed(stories, campaigns):
         StoryPage,
         Topic,
     )
-    from wagtail.models import Page, Site
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
