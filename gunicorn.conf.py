@@ -10,8 +10,10 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then (leaks); rarely, since a fresh worker starts with a cold
+# local-memory cache.
+max_requests = 50_000
+max_requests_jitter = 5_000
 wsgi_app = "sayso.wsgi:application"
 # Readers' and storytellers' addresses are not ours to keep: no access log by default.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None

@@ -113,12 +113,14 @@ def wait_for_port(port, timeout=30):
     raise RuntimeError("gunicorn did not start")
 
 
-def get(path):
+def get(path, header=None):
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
     conn.request("GET", path)
     response = conn.getresponse()
     response.read()
     conn.close()
+    if header:
+        return response.status, response.getheader(header)
     return response.status
 
 
@@ -233,7 +235,11 @@ def main():
         print(f"load generator: {loader}, {args.duration}s per page, gunicorn 2 workers")
         print(f"{'page':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
         for label, path in paths:
-            get(path)  # warm the cache
+            get(path)  # warm the cache in both workers
+            get(path)
+            status, cached = get(path, "X-Sayso-Cache")
+            if (status, cached) != (200, "hit"):
+                print(f"  note: {path} answered {status}, cache {cached}")
             run = run_wrk if loader == "wrk" else run_python
             rps, p50, p99 = run(path, args.duration)
             print(f"{label:<9} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f}")
