@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.forms.pages import CopyForm
 
 
 class StoryPageForm(WagtailAdminPageForm):
@@ -21,3 +22,15 @@ class StoryPageForm(WagtailAdminPageForm):
         verdict = publication_verdict(self.instance)
         if not verdict.allowed:
             self.add_error(None, ValidationError(verdict.reason, code="consent_required"))
+
+
+class StoryCopyForm(CopyForm):
+    """Copying a story: no "publish the copy" choice, since consent names the original page.
+
+    Wagtail's copy view copies with keep_live itself rather than through StoryPage.copy, so
+    the model guard refused the whole copy as a permission error; a copy starts as a draft.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("publish_copies", None)
