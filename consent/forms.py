@@ -17,7 +17,10 @@ class StorytellerForm(WagtailAdminModelForm):
             return super().save(commit=commit)
         from .services import create_storyteller
 
-        return create_storyteller(
+        # Wagtail's CreateView carries on with form.instance (not what save() returns), so
+        # the new storyteller must become the form's instance or the admin crashes on it.
+        self.instance = create_storyteller(
             pseudonym=self.cleaned_data["pseudonym"],
             contact_preference=self.cleaned_data["contact_preference"],
         )
+        return self.instance

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from stories.models import StoryPage
 
 from .models import Channel, Storyteller
+from .sanitise import clean_plain_text, clean_story_html
 from .selectors import today
 from .services import Scope
 
@@ -94,6 +95,20 @@ class ChangesForm(forms.Form):
         help_text=_("The editors will read this. Write as much or as little as you like."),
     )
 
+    def clean_message(self):
+        return _cleaned_or_refused(
+            clean_plain_text(self.cleaned_data["message"]),
+            _("Tell the editors in words what you would like changed."),
+        )
+
+
+def _cleaned_or_refused(value, message):
+    # Sanitising can leave nothing (a field of pure markup). Say so here, where the person
+    # can fix it, rather than let the story's own validation fail later with a server error.
+    if not value:
+        raise forms.ValidationError(message)
+    return value
+
 
 class EditStoryForm(ScopeForm):
     title = forms.CharField(label=_("Title"), max_length=255)
@@ -107,6 +122,21 @@ class EditStoryForm(ScopeForm):
         help_text=_("Paragraphs, bold, italic, lists and links are kept. Nothing else is."),
     )
     field_order = ["title", "summary", "body"]
+
+    def clean_title(self):
+        return _cleaned_or_refused(
+            clean_plain_text(self.cleaned_data["title"]), _("Give your story a title in words.")
+        )
+
+    def clean_summary(self):
+        return _cleaned_or_refused(
+            clean_plain_text(self.cleaned_data["summary"]), _("Write a short summary in words.")
+        )
+
+    def clean_body(self):
+        return _cleaned_or_refused(
+            clean_story_html(self.cleaned_data["body"]), _("Write your story in words.")
+        )
 
 
 class WithdrawForm(forms.Form):
@@ -127,6 +157,14 @@ class ContactForm(forms.Form):
         required=False,
         help_text=_("Only used to tell you something is ready, and to reset your password."),
     )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        # Django accepts quoted addresses like "<script>…"@example.com; nobody needs one, and
+        # markup has no place in a stored address.
+        if set(email) & set('<>"'):
+            raise forms.ValidationError(_("Enter an email address without <, > or quotes."))
+        return email
 
     def clean(self):
         data = super().clean()

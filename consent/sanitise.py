@@ -1,5 +1,7 @@
 """Cleaning what storytellers write before it is stored."""
 
+import re
+
 import bleach
 from django.utils.html import strip_tags
 
@@ -9,6 +11,10 @@ ALLOWED_TAGS = {"p", "br", "b", "i", "ul", "ol", "li", "a"}
 ALLOWED_ATTRIBUTES = {"a": ["href"]}
 ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
 RENAMES = {"strong": "b", "em": "i", "div": "p"}
+# A tag left open at the very end (`<img src=x onerror=...` with no `>`) is markup, and
+# browsers drop it, but strip_tags and bleach keep it as text: stored like that, it turns
+# live wherever it is ever output unescaped next to a `>`. So it goes, like any other tag.
+_UNCLOSED_TAG_AT_END = re.compile(r"<[a-zA-Z/!?][^>]*\Z")
 
 
 def clean_story_html(html):
@@ -16,7 +22,7 @@ def clean_story_html(html):
     for old, new in RENAMES.items():
         html = html.replace(f"<{old}>", f"<{new}>").replace(f"</{old}>", f"</{new}>")
     cleaned = bleach.clean(
-        html,
+        _UNCLOSED_TAG_AT_END.sub("", html),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
@@ -31,4 +37,4 @@ def clean_story_html(html):
 
 def clean_plain_text(text):
     """Plain text fields keep no markup at all (templates escape what is left on output)."""
-    return strip_tags(text or "").strip()
+    return _UNCLOSED_TAG_AT_END.sub("", strip_tags(text or "")).strip()

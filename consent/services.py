@@ -292,10 +292,31 @@ def create_storyteller(*, pseudonym, contact_preference=None, username=None):
     user.save(update_fields=["password"])
     group, _created = Group.objects.get_or_create(name=STORYTELLERS_GROUP)
     user.groups.add(group)
+    silence_admin_emails(user)
     return Storyteller.objects.create(
         user=user,
         pseudonym=pseudonym,
         contact_preference=contact_preference or Storyteller.Contact.NONE,
+    )
+
+
+def silence_admin_emails(user):
+    """Wagtail's own moderation emails name the page; a storyteller must never get one.
+
+    When a storyteller edits her story she starts its review, so Wagtail counts her as the
+    requester and would email her "The page “<title>” has been approved/rejected".
+    Storytellers hear from Sayso only "Something is ready for you" (notifications.py).
+    """
+    from wagtail.users.models import UserProfile
+
+    UserProfile.objects.update_or_create(
+        user=user,
+        defaults={
+            "submitted_notifications": False,
+            "approved_notifications": False,
+            "rejected_notifications": False,
+            "updated_comments_notifications": False,
+        },
     )
 
 
