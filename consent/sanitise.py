@@ -15,6 +15,7 @@ RENAMES = {"strong": "b", "em": "i", "div": "p"}
 # browsers drop it, but strip_tags and bleach keep it as text: stored like that, it turns
 # live wherever it is ever output unescaped next to a `>`. So it goes, like any other tag.
 _UNCLOSED_TAG_AT_END = re.compile(r"<[a-zA-Z/!?][^>]*\Z")
+_LINE_BREAK = re.compile(r"<br\s*/?>")
 
 
 def clean_story_html(html):
@@ -29,7 +30,8 @@ def clean_story_html(html):
         strip=True,
         strip_comments=True,
     )
-    cleaned = cleaned.strip()
+    # Wagtail's editor only reads self-closed line breaks; "<br>" makes the admin page fail.
+    cleaned = _LINE_BREAK.sub("<br/>", cleaned).strip()
     if cleaned and not cleaned.startswith(("<p>", "<ul>", "<ol>")):
         cleaned = f"<p>{cleaned}</p>"
     return cleaned

@@ -124,3 +124,25 @@ def test_a_content_warning_on_published_stories_cannot_be_reworded(
     assert response.status_code == 200
     warning.refresh_from_db()
     assert warning.name == "Violence"
+
+
+def test_a_storytellers_line_breaks_open_in_the_wagtail_editor(client, make_story, amara, editor):
+    from consent import services
+    from consent.sanitise import clean_story_html
+
+    assert clean_story_html("<p>one<br>two</p>") == "<p>one<br/>two</p>"
+    story = make_story(amara)
+    services.edit_story(
+        story=story,
+        user=amara.user,
+        title="A story",
+        summary="A short summary.",
+        body="<p>first line<br>second line</p>",
+        scope=services.Scope(channels=("website",), byline="pseudonym"),
+    )
+    client.force_login(editor)
+
+    response = client.get(reverse("wagtailadmin_pages:edit", args=[story.pk]))
+
+    assert response.status_code == 200
+    assert "second line" in response.content.decode()
