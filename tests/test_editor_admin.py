@@ -146,3 +146,19 @@ def test_a_storytellers_line_breaks_open_in_the_wagtail_editor(client, make_stor
 
     assert response.status_code == 200
     assert "second line" in response.content.decode()
+
+
+def test_wagtails_own_moderation_emails_name_no_story_in_the_subject(
+    make_story, amara, editor, review_workflow, mailoutbox, django_capture_on_commit_callbacks
+):
+    editor.email = "editor@example.org"
+    editor.save()
+    story = make_story(amara, title="Eighteen months at sea")
+    with django_capture_on_commit_callbacks(execute=True):
+        review_workflow.start(story, editor)
+        approve(story, amara)  # moves the review on to the editors' sign-off
+
+    subjects = [message.subject for message in mailoutbox if "editor@example.org" in message.to]
+    assert subjects, "the editors' sign-off should be announced to the editors"
+    for subject in subjects:
+        assert "Eighteen" not in subject
