@@ -162,3 +162,18 @@ def test_wagtails_own_moderation_emails_name_no_story_in_the_subject(
     assert subjects, "the editors' sign-off should be announced to the editors"
     for subject in subjects:
         assert "Eighteen" not in subject
+
+
+def test_editors_can_read_the_consent_ledger_but_not_change_it(client, published_story, editor):
+    from consent.models import ConsentEntry
+
+    entry = ConsentEntry.objects.get(story=published_story)
+    client.force_login(editor)
+
+    listing = client.get(reverse("consent_ledger:index"))
+    inspect = client.get(reverse("consent_ledger:inspect", args=[entry.pk]))
+    edit = client.get(reverse("consent_ledger:edit", args=[entry.pk]))
+
+    assert listing.status_code == 200 and "Amara" in listing.content.decode()
+    assert inspect.status_code == 200
+    assert edit.status_code != 200
