@@ -176,6 +176,16 @@ class ConsentEntry(models.Model):
     def covers_website(self):
         return Channel.WEBSITE in self.channels
 
+    # The receipt is read by the storyteller: the places and the name in words, not codes.
+    def channel_labels(self):
+        labels = dict(Channel.choices)
+        return [labels.get(channel, channel) for channel in self.channels]
+
+    def byline_label(self):
+        from stories.models import StoryPage
+
+        return dict(StoryPage.Byline.choices).get(self.byline, self.byline)
+
 
 class StorytellerReviewTaskState(TaskState):
     """A review waiting on one storyteller; only that storyteller can finish it."""
@@ -314,6 +324,7 @@ class Notification(models.Model):
         CHANGES_REQUESTED = "changes_requested", _("A storyteller asked for changes")
         EDITED = "edited", _("A storyteller edited their story")
         WITHDRAWN = "withdrawn", _("A storyteller withdrew a story")
+        NOT_PUBLISHED = "not_published", _("A review finished but the story was not published")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sayso_notifications"

@@ -51,6 +51,10 @@ EDITOR_MESSAGES = {
     Notification.Kind.CHANGES_REQUESTED: "%(name)s asked for changes to a story.",
     Notification.Kind.EDITED: "%(name)s edited their story.",
     Notification.Kind.WITHDRAWN: "%(name)s withdrew a story.",
+    Notification.Kind.NOT_PUBLISHED: (
+        "A review finished, but the words %(name)s approved have changed since (or their "
+        "consent ended), so the story was not published. Send it to them again."
+    ),
 }
 
 

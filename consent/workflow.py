@@ -40,8 +40,13 @@ def publish_approved_revision(workflow_state, user=None):
         return None
     verdict = revision_verdict(approved.revision)
     if not verdict.allowed:
-        # The approved words changed after approval (autosave) or consent ended meanwhile.
+        # The approved words changed after approval (autosave) or consent ended meanwhile:
+        # publish nothing, and tell the editors rather than finish silently.
+        from .models import Notification
+        from .notifications import notify_editors
+
         logger.warning("Not publishing story %s: %s", page.pk, verdict.code)
+        notify_editors(Notification.Kind.NOT_PUBLISHED, page)
         return None
     # The model's own guard checks consent again as the page is saved; the storyteller's
     # approval plus the editors' sign-off is the permission here.

@@ -215,6 +215,12 @@ def test_review_workflow_completion_does_not_publish_approved_words_rewritten_af
     assert f"Publishing is not available. {WAITING_FOR_AMARA}" in text_of(
         client.get(edit_url(story))
     )
+    # ...and the editors are told, rather than the review ending in silence.
+    from consent.models import Notification
+
+    assert Notification.objects.filter(
+        recipient=editor, story=story, kind=Notification.Kind.NOT_PUBLISHED
+    ).exists()
 
 
 def test_editor_change_after_approval_restarts_the_review_and_is_not_published(
