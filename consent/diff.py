@@ -34,13 +34,16 @@ def word_diff(old, new):
 
 def _readable(page):
     warnings = ", ".join(sorted(w.name for w in page.content_warnings.all()))
+    photo = page.image.title if page.image_id and page.image else ""
+    if photo and page.image_blurred:
+        photo = f"{photo} ({_('shown blurred')})"
     return [
         (_("Title"), page.title),
         (_("Summary"), page.summary),
         (_("Your story"), html_to_text(page.body)),
         (_("Named as"), str(page.byline)),
         (_("Content warnings"), warnings),
-        (_("Photo"), page.image.title if page.image_id and page.image else ""),
+        (_("Photo"), photo),
     ]
 
 

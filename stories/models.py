@@ -239,6 +239,11 @@ class StoryPage(Page):
         related_name="+",
     )
     image_alt = models.CharField(_("photo description"), max_length=255, blank=True)
+    image_blurred = models.BooleanField(
+        _("show the photo blurred"),
+        default=False,
+        help_text=_("The storyteller asked for this: readers only ever get a blurred copy."),
+    )
     topics = ParentalManyToManyField(
         Topic, verbose_name=_("topics"), blank=True, related_name="stories"
     )
@@ -254,7 +259,10 @@ class StoryPage(Page):
         MultiFieldPanel(
             [FieldPanel("byline_kind"), FieldPanel("byline_name")], heading=_("Byline")
         ),
-        MultiFieldPanel([FieldPanel("image"), FieldPanel("image_alt")], heading=_("Photo")),
+        MultiFieldPanel(
+            [FieldPanel("image"), FieldPanel("image_alt"), FieldPanel("image_blurred")],
+            heading=_("Photo"),
+        ),
         FieldPanel("topics"),
         FieldPanel("region"),
     ]
@@ -298,6 +306,10 @@ class StoryPage(Page):
                 "file_hash": self.image.file_hash,
                 "alt": self.image_alt,
             }
+            if self.image_blurred:
+                # Only when set, so consent given before blurring existed stays bound to
+                # exactly the same content.
+                image["blurred"] = True
         return {
             "title": self.title,
             "seo_title": self.seo_title,

@@ -230,3 +230,11 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+
+# Images: only readable JPEG, PNG and WebP photos within these limits are stored, always
+# without their metadata (images/metadata.py, images/models.py). The admin's upload forms
+# check the header before anything is decoded, so a decompression bomb costs nothing.
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = env.int("WAGTAILIMAGES_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = env.int("WAGTAILIMAGES_MAX_IMAGE_PIXELS", default=40_000_000)
+WAGTAILIMAGES_IMAGE_FORM_BASE = "images.forms.SaysoImageForm"
