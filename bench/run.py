@@ -32,6 +32,9 @@ def configure(workdir):
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "sayso.settings.production"
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("SAYSO_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     os.environ["MEDIA_ROOT"] = str(workdir / "media")

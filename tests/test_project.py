@@ -164,8 +164,23 @@ def test_production_refuses_to_start_with_debug_on():
     assert "started" not in result.stdout
 
 
-def test_production_starts_with_a_secret_key_and_debug_off():
+def fernet_key():
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def test_production_refuses_to_start_without_encryption_keys():
     result = run_with_production_settings(START_DJANGO, SECRET_KEY=secrets.token_urlsafe(50))
+
+    assert result.returncode != 0
+    assert "SAYSO_ENCRYPTION_KEYS must be set in production" in result.stderr
+
+
+def test_production_starts_with_a_secret_key_and_debug_off():
+    result = run_with_production_settings(
+        START_DJANGO, SECRET_KEY=secrets.token_urlsafe(50), SAYSO_ENCRYPTION_KEYS=fernet_key()
+    )
 
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
@@ -175,6 +190,7 @@ def test_the_deployment_checklist_is_clean_in_production():
     result = run_with_production_settings(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         SECRET_KEY=secrets.token_urlsafe(50),
+        SAYSO_ENCRYPTION_KEYS=fernet_key(),
         ALLOWED_HOSTS="stories.example.org",
     )
 

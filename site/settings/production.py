@@ -36,3 +36,6 @@ STORAGES = {
     # Hashed, compressed static files served by WhiteNoise from each app server.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+if not SAYSO_ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured("SAYSO_ENCRYPTION_KEYS must be set in production.")

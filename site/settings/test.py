@@ -3,6 +3,8 @@
 import tempfile
 from pathlib import Path
 
+from consent.crypto import derive_dev_key
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
@@ -12,3 +14,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sayso-test-media-"))
 ALLOWED_HOSTS = ["*"]
 SAYSO_PAGE_CACHE_STAMP = MEDIA_ROOT / "page-cache-generation"
+
+SAYSO_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]

@@ -1,0 +1,66 @@
+"""Encryption at rest for storytellers' personal data (legal name, contacts, private terms).
+
+Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a MultiFernet built from
+SAYSO_ENCRYPTION_KEYS (comma-separated, newest first): old keys still decrypt, new writes use
+the first key, and `manage.py rotate_encryption_keys` re-encrypts everything under it.
+A database dump therefore holds only ciphertext; the keys live in the environment.
+"""
+
+import base64
+import hashlib
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(keys):
+    if not keys:
+        raise ImproperlyConfigured("SAYSO_ENCRYPTION_KEYS is empty.")
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def fernet():
+    """The MultiFernet for the configured keys (the first one encrypts)."""
+    return _fernet_for(tuple(settings.SAYSO_ENCRYPTION_KEYS))
+
+
+def derive_dev_key(secret):
+    """A stable key derived from a secret, for development and tests only."""
+    return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode()
+
+
+def encrypt(value):
+    return fernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token):
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as error:
+        raise ImproperlyConfigured(
+            "An encrypted value could not be read: is SAYSO_ENCRYPTION_KEYS missing a key?"
+        ) from error
+
+
+class EncryptedTextField(models.TextField):
+    """A text field stored encrypted; it can't be searched or filtered on, by design."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        return value
