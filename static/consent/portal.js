@@ -55,6 +55,10 @@
       editor.setAttribute("aria-labelledby", label.id);
       label.addEventListener("click", function () { editor.focus(); });
     }
+    // The box stands in for the hidden textarea, so it carries the hint and any error too.
+    ["aria-describedby", "aria-invalid"].forEach(function (name) {
+      if (textarea.hasAttribute(name)) { editor.setAttribute(name, textarea.getAttribute(name)); }
+    });
     editor.innerHTML = textarea.value;
     var buttons = [
       ["bold", "Bold"], ["italic", "Italic"],
