@@ -14,5 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sayso-test-media-"))
 ALLOWED_HOSTS = ["*"]
 SAYSO_PAGE_CACHE_STAMP = MEDIA_ROOT / "page-cache-generation"
+# WhiteNoise looks for collected files here; tests serve static files through the finders.
+STATIC_ROOT = MEDIA_ROOT / "static"
+STATIC_ROOT.mkdir()
 
 SAYSO_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
