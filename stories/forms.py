@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
-from wagtail.admin.forms import WagtailAdminPageForm
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 from wagtail.admin.forms.pages import CopyForm
 
 
@@ -34,3 +35,31 @@ class StoryCopyForm(CopyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.pop("publish_copies", None)
+
+
+class CampaignPageForm(WagtailAdminPageForm):
+    """The campaign editor's form: its story list holds only stories in the campaign's scope."""
+
+    @property
+    def story_channel(self):
+        """The channel the stories must cover: as submitted, else as saved."""
+        from consent.models import Channel
+
+        submitted = self.data.get(self.add_prefix("channel")) if self.is_bound else None
+        if submitted in Channel.values:
+            return submitted
+        return self.instance.channel
+
+
+class CampaignStoryForm(WagtailAdminModelForm):
+    """One story of a campaign, chosen among those whose consent covers the channel."""
+
+    def __init__(self, *args, story_channel=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .campaigns import stories_in_scope
+
+        if "story" in self.fields and story_channel:
+            self.fields["story"].queryset = stories_in_scope(story_channel)
+            self.fields["story"].error_messages["invalid_choice"] = _(
+                "This story's storyteller has not agreed to it appearing here, or no longer does."
+            )

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms import Select
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -14,8 +15,11 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
-from .forms import StoryCopyForm, StoryPageForm
-from .panels import ConsentStatusPanel
+from compensation.panels import CompensationStatusPanel
+from consent.models import Channel
+
+from .forms import CampaignPageForm, StoryCopyForm, StoryPageForm
+from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
 # Deliberately small: what a storyteller can also write in the portal, nothing that embeds
 # third-party content or lets layout hide words from the person who approves them.
@@ -152,13 +156,14 @@ class StoryIndexPage(Page):
         verbose_name = _("story index")
 
     def route(self, request, path_components):
-        # One query for the story with its photo, then one each for what its consent hash
-        # and template need, instead of Wagtail's generic child lookup plus .specific.
+        # One query for the story with its photo and its storyteller's private words, then
+        # one each for what its consent hash and template need, instead of Wagtail's
+        # generic child lookup plus .specific.
         if len(path_components) == 1:
             story = (
                 StoryPage.objects.child_of(self)
                 .filter(slug=path_components[0])
-                .select_related("image")
+                .select_related("image", "storyteller")
                 .prefetch_related("content_warnings", "topics", "image__renditions")
                 .first()
             )
@@ -251,6 +256,7 @@ class StoryPage(Page):
 
     content_panels = [
         ConsentStatusPanel(),
+        CompensationStatusPanel(),
         *Page.content_panels,
         FieldPanel("storyteller"),
         FieldPanel("summary"),
@@ -362,12 +368,18 @@ class StoryPage(Page):
 
     def serve(self, request, *args, **kwargs):
         # Belt and braces: a grant can end (expiry) between sweeps; the public never sees
-        # a story whose consent does not hold at this moment.
+        # a story whose consent does not hold at this moment. The verdict reads the page as
+        # rendered, too, so no private word reaches a reader through the template (a link's
+        # address, say) either.
         from consent.selectors import publication_verdict
 
-        if not publication_verdict(self).allowed:
+        response = super().serve(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        rendered = response.content.decode(response.charset or "utf-8")
+        if not publication_verdict(self, rendered=rendered, publishing=False).allowed:
             raise StoryGone
-        return super().serve(request, *args, **kwargs)
+        return response
 
     def is_gone(self):
         """True when the story was public once and its storyteller's consent has ended."""
@@ -426,33 +438,82 @@ class CampaignPage(Page):
         related_name="+",
     )
     image_alt = models.CharField(_("image description"), max_length=255, blank=True)
+    channel = models.CharField(
+        _("where this campaign runs"),
+        max_length=20,
+        choices=Channel.choices,
+        default=Channel.WEBSITE,
+        help_text=_("Only stories whose storytellers agreed to this place can be added."),
+    )
+    requires_advisory_review = models.BooleanField(
+        _("needs the survivor advisory group's review"),
+        default=False,
+        help_text=_("It can't be published until a member of the advisory group approves it."),
+    )
 
     content_panels = [
         *Page.content_panels,
         FieldPanel("intro"),
         MultiFieldPanel([FieldPanel("image"), FieldPanel("image_alt")], heading=_("Image")),
-        InlinePanel("campaign_stories", heading=_("Stories"), label=_("Story")),
+        FieldPanel("channel"),
+        FieldPanel("requires_advisory_review"),
+        ScopedStoriesPanel("campaign_stories", heading=_("Stories"), label=_("Story")),
     ]
 
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
+    base_form_class = CampaignPageForm
     parent_page_types = ["stories.CampaignIndexPage"]
     subpage_types = []
 
     class Meta:
         verbose_name = _("campaign")
 
-    def public_stories(self):
-        """The campaign's stories a reader may see right now, in the editor's order."""
-        from consent.selectors import publicly_consented
+    def public_content(self):
+        """Everything a reader sees on the campaign: what the advisory group approves."""
+        return {
+            "title": self.title,
+            "seo_title": self.seo_title,
+            "search_description": self.search_description,
+            "slug": self.slug,
+            "intro": _BLOCK_KEY.sub("", self.intro),
+            "image": {"id": self.image_id, "alt": self.image_alt} if self.image_id else None,
+            "channel": self.channel,
+            "stories": [item.story_id for item in self.campaign_stories.all()],
+        }
 
+    def save(self, *args, **kwargs):
+        # Like the story guard: whatever door the publish comes through, a campaign that
+        # needs the advisory group's review goes live only with the content they approved.
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.live
+            and self.requires_advisory_review
+            and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS)
+        ):
+            from advisory.exceptions import AdvisoryReviewRequired
+            from advisory.selectors import advisory_approval_holds
+
+            if not advisory_approval_holds(self):
+                raise AdvisoryReviewRequired(
+                    _("The survivor advisory group has not approved this version of the campaign.")
+                )
+        return super().save(*args, **kwargs)
+
+    def public_stories(self):
+        """The campaign's stories a reader may see right now, in the editor's order.
+
+        Only stories whose consent holds at this moment and covers the campaign's channel:
+        a withdrawal, an expiry or a narrower new grant takes a story out of every campaign.
+        """
+        from .campaigns import consent_covers
         from .views import public_stories
 
         order = list(
             self.campaign_stories.filter(story__live=True).values_list("story_id", flat=True)
         )
         stories = {story.pk: story for story in public_stories().filter(pk__in=order)}
-        return publicly_consented(stories[pk] for pk in order if pk in stories)
+        return consent_covers((stories[pk] for pk in order if pk in stories), self.channel)
 
 
 class CampaignStory(Orderable):
@@ -461,7 +522,9 @@ class CampaignStory(Orderable):
         StoryPage, verbose_name=_("story"), on_delete=models.CASCADE, related_name="+"
     )
 
-    panels = [FieldPanel("story")]
+    # A plain list of the stories in scope, not the page chooser: the chooser would offer
+    # every story, whatever its storyteller agreed to (CampaignStoryForm narrows the list).
+    panels = [FieldPanel("story", widget=Select)]
 
     class Meta(Orderable.Meta):
         verbose_name = _("campaign story")

@@ -1,4 +1,4 @@
-from wagtail.admin.panels import Panel
+from wagtail.admin.panels import InlinePanel, Panel
 
 
 class ConsentStatusPanel(Panel):
@@ -19,3 +19,20 @@ class ConsentStatusPanel(Panel):
             context["verdict"] = publication_verdict(page) if page.storyteller_id else None
             context["story_id"] = page.pk
             return context
+
+
+class ScopedStoriesPanel(InlinePanel):
+    """The campaign's stories, each chosen from those in the campaign's scope.
+
+    Each row's form learns the campaign's channel from the page form (inherit_kwargs), so
+    the list it offers and the choices it accepts are the same set of stories.
+    """
+
+    def get_form_options(self):
+        from .forms import CampaignStoryForm
+
+        options = super().get_form_options()
+        formset = options["formsets"][self.relation_name]
+        formset["form"] = CampaignStoryForm
+        formset["inherit_kwargs"] = ["story_channel"]
+        return options

@@ -19,6 +19,8 @@ INSTALLED_APPS = [
     # (consent overrides wagtail's publish_scheduled to skip unconsented revisions).
     "consent",
     "stories",
+    "advisory",
+    "workspace",
     "images",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AdvisoryConfig(AppConfig):
+    name = "advisory"
+    verbose_name = "Survivor advisory review"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (signal receivers)

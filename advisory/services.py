@@ -1,0 +1,25 @@
+"""Writes about advisory review: a member approves a campaign or asks for changes."""
+
+from django.db import transaction
+
+from .exceptions import NotAnAdvisoryMember
+
+
+@transaction.atomic
+def approve_campaign(*, review, user, comment=""):
+    """A member approves the campaign exactly as they read it."""
+    review = review.specific
+    if not review.task.specific.is_member(user):
+        raise NotAnAdvisoryMember("Only members of the advisory group can approve.")
+    return review.approve(user=user, comment=comment)
+
+
+@transaction.atomic
+def ask_for_changes(*, review, user, comment):
+    """A member sends the campaign back to the editors with their comment."""
+    review = review.specific
+    if not comment.strip():
+        raise ValueError("Say what should change.")
+    if not review.task.specific.is_member(user):
+        raise NotAnAdvisoryMember("Only members of the advisory group can comment.")
+    return review.reject(user=user, comment=comment.strip())
