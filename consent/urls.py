@@ -1,5 +1,7 @@
 from django.urls import path
 
+from advisory.urls import portal_urlpatterns as advisory_urlpatterns
+
 from . import views
 
 app_name = "portal"
@@ -15,6 +17,8 @@ urlpatterns = [
     path("receipts/<uuid:receipt_id>/", views.receipt, name="receipt"),
     path("receipts/<uuid:receipt_id>.json", views.receipt_json, name="receipt_json"),
     path("contact/", views.contact, name="contact"),
+    # Spliced in, not include()d, so every check that walks the portal routes walks these.
+    *advisory_urlpatterns,
     path("welcome/<str:token>/", views.welcome, name="welcome"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),

@@ -160,6 +160,8 @@ PUBLIC_ROUTES = {
 # The storyteller's own pages that name no one in their address: another storyteller sees
 # their own things there; anyone else is refused.
 OWN_SPACE_ROUTES = {"home", "history", "contact"}
+# The advisory group's list of campaigns to read: a storyteller outside the group sees it empty.
+OWN_SPACE_ROUTES |= {"advisory_campaigns"}
 # Pages whose address names one of the storyteller's things (a story, a receipt).
 OWNED_THING_ROUTES = {
     "story",
@@ -170,6 +172,8 @@ OWNED_THING_ROUTES = {
     "receipt",
     "receipt_json",
 }
+# A campaign waiting for the advisory group: nobody outside the group finds it.
+OWNED_THING_ROUTES |= {"advisory_campaign", "advisory_approve", "advisory_changes"}
 ROUTES = {pattern.name: pattern for pattern in PORTAL_URLPATTERNS}
 
 
