@@ -37,9 +37,7 @@ def is_advisory_member(user):
 def reviews_waiting_for(user):
     """The advisory reviews in progress that this user, as a member, may finish."""
     task_ids = [
-        task.pk
-        for task in AdvisoryReviewTask.objects.filter(active=True)
-        if task.is_member(user)
+        task.pk for task in AdvisoryReviewTask.objects.filter(active=True) if task.is_member(user)
     ]
     return (
         AdvisoryReviewTaskState.objects.filter(

@@ -46,7 +46,10 @@ def _waiting_review(request, pk):
 
 @member_or_storyteller_required
 def campaigns(request):
-    rows = [(review, review.revision.as_object()) for review in selectors.reviews_waiting_for(request.user)]
+    rows = [
+        (review, review.revision.as_object())
+        for review in selectors.reviews_waiting_for(request.user)
+    ]
     return render(request, "advisory/portal/campaigns.html", {"rows": rows})
 
 

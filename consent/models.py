@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import secrets
 import uuid
 from datetime import UTC
 
@@ -64,6 +65,34 @@ class ConsentEntryQuerySet(models.QuerySet):
     def bulk_create(self, *args, **kwargs):
         raise LedgerIsAppendOnly("Consent entries are added one at a time.")
 
+    def reduce_to_tombstones(self, *, confirmed_by):
+        """Erase these entries' personal payload, keeping their place and hash in the chain.
+
+        The only change the ledger ever accepts, used by consent.erasure alone. Each entry
+        keeps its sequence, dates, decision and hashes; an erasure entry appended in the
+        same transaction names them, so a tombstone made any other way fails verification.
+        """
+        with transaction.atomic():
+            entries = list(self.select_for_update().order_by("sequence"))
+            if any(entry.decision == ConsentEntry.Decision.ERASURE for entry in entries):
+                raise LedgerIsAppendOnly("An erasure entry is never itself erased.")
+            sequences = [entry.sequence for entry in entries if entry.erased_at is None]
+            if not sequences:
+                return None
+            models.QuerySet.update(
+                ConsentEntry.objects.filter(sequence__in=sequences),
+                erased_at=timezone.now(),
+                **ConsentEntry.TOMBSTONE_PAYLOAD,
+            )
+            marker = ConsentEntry(
+                decision=ConsentEntry.Decision.ERASURE,
+                method=ConsentEntry.Method.SYSTEM,
+                recorded_by=confirmed_by,
+                erases=sequences,
+            )
+            marker.save()
+            return marker
+
 
 class ConsentEntry(models.Model):
     """One decision by a storyteller about one version of one story. Never changed."""
@@ -73,6 +102,9 @@ class ConsentEntry(models.Model):
         CHANGES_REQUESTED = "changes_requested", _("Asked for changes")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         EXPIRED = "expired", _("Ended")
+        # Not a storyteller's decision about a story: the record that earlier entries were
+        # reduced to tombstones at their storyteller's request (see reduce_to_tombstones).
+        ERASURE = "erasure", _("Erased at the storyteller's request")
 
     class Method(models.TextChoices):
         PORTAL = "portal", _("By the storyteller, in the portal")
@@ -80,11 +112,20 @@ class ConsentEntry(models.Model):
         SYSTEM = "system", _("Automatically, when the agreed date passed")
 
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    # Empty only on tombstones (and erasure entries): erasure keeps no link to a person.
     storyteller = models.ForeignKey(
-        Storyteller, on_delete=models.PROTECT, related_name="consent_entries"
+        Storyteller,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consent_entries",
     )
     story = models.ForeignKey(
-        "stories.StoryPage", on_delete=models.PROTECT, related_name="consent_entries"
+        "stories.StoryPage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consent_entries",
     )
     # The id alone proves nothing (autosave rewrites revisions in place); the hash does.
     revision_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -107,6 +148,14 @@ class ConsentEntry(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The entry hash covers the payload only through its hash, so the payload can be erased
+    # while the chain still verifies. The salt, erased with it, keeps a tombstone's payload
+    # hash from confirming a guess ("was this text in the ledger?").
+    payload_salt = models.CharField(max_length=64, blank=True, editable=False)
+    payload_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # On an erasure entry: the sequence numbers it reduced to tombstones.
+    erases = models.JSONField(default=list, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     previous_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, unique=True, editable=False)
 
@@ -135,21 +184,42 @@ class ConsentEntry(models.Model):
             )
             self.sequence = last.sequence + 1 if last else 1
             self.previous_hash = last.entry_hash if last else self.GENESIS_HASH
+            self.payload_salt = secrets.token_hex(32)
+            self.payload_hash = self.compute_payload_hash()
             self.entry_hash = self.compute_hash()
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise LedgerIsAppendOnly("Consent entries cannot be deleted.")
 
-    def chained_fields(self):
-        """What the entry hash covers: every field, in a canonical form."""
+    # What erasure blanks: everything that says who, which story, or what was said.
+    TOMBSTONE_PAYLOAD = {
+        "storyteller": None,
+        "story": None,
+        "revision_id": None,
+        "content_hash": "",
+        "channels": [],
+        "byline": "",
+        "image_allowed": False,
+        "valid_until": None,
+        "method": "",
+        "recorded_by": None,
+        "witness_name": "",
+        "message": "",
+        "payload_salt": "",
+    }
+
+    @property
+    def is_tombstone(self):
+        return self.erased_at is not None
+
+    def payload_fields(self):
+        """The personal part of the entry, in a canonical form; erasure can remove it."""
         return {
-            "sequence": self.sequence,
             "storyteller": self.storyteller_id,
             "story": self.story_id,
             "revision": self.revision_id,
             "content_hash": self.content_hash,
-            "decision": self.decision,
             "channels": sorted(self.channels),
             "byline": self.byline,
             "image_allowed": self.image_allowed,
@@ -158,16 +228,31 @@ class ConsentEntry(models.Model):
             "recorded_by": self.recorded_by_id,
             "witness_name": self.witness_name,
             "message": self.message,
+            "salt": self.payload_salt,
+        }
+
+    def chained_fields(self):
+        """What the entry hash covers: its place, dates and decision, and the payload's hash."""
+        return {
+            "sequence": self.sequence,
+            "decision": self.decision,
             "created_at": self.created_at.astimezone(UTC).isoformat(),
             "receipt_id": str(self.receipt_id),
+            "erases": list(self.erases),
+            "payload_hash": self.payload_hash,
             "previous_hash": self.previous_hash,
         }
 
+    def compute_payload_hash(self):
+        return _sha256_of(self.payload_fields())
+
     def compute_hash(self):
-        payload = json.dumps(
-            self.chained_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return _sha256_of(self.chained_fields())
+
+    def payload_is_erased(self):
+        """True when nothing of the payload is left (what a tombstone must look like)."""
+        blank = ConsentEntry(**ConsentEntry.TOMBSTONE_PAYLOAD)
+        return self.payload_fields() == blank.payload_fields()
 
     @property
     def is_grant(self):
@@ -185,6 +270,11 @@ class ConsentEntry(models.Model):
         from stories.models import StoryPage
 
         return dict(StoryPage.Byline.choices).get(self.byline, self.byline)
+
+
+def _sha256_of(data):
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 class StorytellerReviewTaskState(TaskState):
@@ -325,6 +415,7 @@ class Notification(models.Model):
         EDITED = "edited", _("A storyteller edited their story")
         WITHDRAWN = "withdrawn", _("A storyteller withdrew a story")
         NOT_PUBLISHED = "not_published", _("A review finished but the story was not published")
+        ERASURE_REQUESTED = "erasure_requested", _("A storyteller asked for a story to be erased")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sayso_notifications"
@@ -345,3 +436,51 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class ErasureRequest(models.Model):
+    """A storyteller asks for a withdrawn story to be erased; an editor with the right confirms.
+
+    What stays once it is done: this row (who asked, when, who confirmed) without the story,
+    and the ledger's tombstones (dates, decisions and hashes) so the chain still verifies.
+    """
+
+    storyteller = models.ForeignKey(
+        Storyteller, on_delete=models.CASCADE, related_name="erasure_requests"
+    )
+    story = models.ForeignKey(
+        "stories.StoryPage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty once the story is erased."),
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = _("erasure request")
+        permissions = [("confirm_erasure", _("Can confirm a storyteller's request for erasure"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story"],
+                condition=models.Q(confirmed_at__isnull=True),
+                name="one_pending_erasure_per_story",
+            )
+        ]
+
+    def __str__(self):
+        return f"Erasure request {self.pk}"
+
+    @property
+    def is_pending(self):
+        return self.confirmed_at is None

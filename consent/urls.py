@@ -2,7 +2,7 @@ from django.urls import path
 
 from advisory.urls import portal_urlpatterns as advisory_urlpatterns
 
-from . import views
+from . import rights_views, views
 
 app_name = "portal"
 
@@ -13,10 +13,12 @@ urlpatterns = [
     path("stories/<int:pk>/changes/", views.request_changes, name="request_changes"),
     path("stories/<int:pk>/edit/", views.edit, name="edit"),
     path("stories/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("stories/<int:pk>/erase/", rights_views.erase, name="erase"),
     path("history/", views.history, name="history"),
     path("receipts/<uuid:receipt_id>/", views.receipt, name="receipt"),
     path("receipts/<uuid:receipt_id>.json", views.receipt_json, name="receipt_json"),
     path("contact/", views.contact, name="contact"),
+    path("my-data.json", rights_views.export, name="export"),
     # Spliced in, not include()d, so every check that walks the portal routes walks these.
     *advisory_urlpatterns,
     path("welcome/<str:token>/", views.welcome, name="welcome"),

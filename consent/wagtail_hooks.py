@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -17,6 +18,7 @@ from .admin_views import (
 )
 from .forms import StorytellerForm
 from .models import ConsentEntry, Storyteller
+from .rights_views import confirm_erasure, erasure_requests
 
 
 class StorytellerViewSet(ModelViewSet):
@@ -99,7 +101,26 @@ def register_invitation_url():
         path("storytellers/<int:pk>/invite/", invite, name="consent_invite"),
         path("stories/<int:pk>/in-person/", record_in_person, name="consent_record_in_person"),
         path("notifications/read/", mark_notifications_read, name="consent_notifications_read"),
+        path("erasure-requests/", erasure_requests, name="consent_erasure_requests"),
+        path("erasure-requests/<int:pk>/", confirm_erasure, name="consent_confirm_erasure"),
     ]
+
+
+class ErasureRequestsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("consent.confirm_erasure")
+
+
+@hooks.register("register_admin_menu_item")
+def register_erasure_requests_menu_item():
+    return ErasureRequestsMenuItem(
+        gettext_lazy("Erasure requests"),
+        reverse_lazy("consent_erasure_requests"),
+        icon_name="bin",
+        order=10000,
+    )
+
+
 
 
 @hooks.register("construct_homepage_panels")

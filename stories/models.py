@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -448,7 +448,10 @@ class CampaignPage(Page):
     requires_advisory_review = models.BooleanField(
         _("needs the survivor advisory group's review"),
         default=False,
-        help_text=_("It can't be published until a member of the advisory group approves it."),
+        help_text=_(
+            "It can't be published until a member of the advisory group approves it. Once "
+            "set, every later version of the campaign needs their approval too."
+        ),
     )
 
     content_panels = [
@@ -488,7 +491,7 @@ class CampaignPage(Page):
         update_fields = kwargs.get("update_fields")
         if (
             self.live
-            and self.requires_advisory_review
+            and self._needs_advisory_review()
             and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS)
         ):
             from advisory.exceptions import AdvisoryReviewRequired
@@ -499,6 +502,26 @@ class CampaignPage(Page):
                     _("The survivor advisory group has not approved this version of the campaign.")
                 )
         return super().save(*args, **kwargs)
+
+    def _needs_advisory_review(self):
+        """Once a campaign needs the advisory group's review, it always does.
+
+        Otherwise unticking the box in the same edit as Publish would skip the review. The
+        row alone can't tell (Wagtail writes a draft's fields to the row of a page that is
+        not live), so every saved version of the campaign counts.
+        """
+        if self.requires_advisory_review:
+            return True
+        if self.pk is None:
+            return False
+        from wagtail.models import Revision
+
+        return (
+            CampaignPage.objects.filter(pk=self.pk, requires_advisory_review=True).exists()
+            or Revision.page_revisions.filter(
+                object_id=str(self.pk), content__requires_advisory_review=True
+            ).exists()
+        )
 
     def public_stories(self):
         """The campaign's stories a reader may see right now, in the editor's order.

@@ -18,7 +18,24 @@ class ConsentStatusPanel(Panel):
             page = self.instance
             context["verdict"] = publication_verdict(page) if page.storyteller_id else None
             context["story_id"] = page.pk
+            context.update(consent_summary(page))
             return context
+
+
+def consent_summary(story):
+    """The scope the storyteller agreed to now, and every decision they made, newest first."""
+    from consent.models import ConsentEntry
+    from workspace.selectors import grants_in_force
+
+    if story.pk is None:
+        return {"grant": None, "history": []}
+    history = list(
+        ConsentEntry.objects.filter(story_id=story.pk)
+        .select_related("recorded_by")
+        .order_by("-sequence")
+    )
+    grant = grants_in_force([story.pk]).get(story.pk)
+    return {"grant": grant, "history": history}
 
 
 class ScopedStoriesPanel(InlinePanel):

@@ -5,7 +5,7 @@ from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from consent.exceptions import ConsentRequired
 from consent.selectors import publication_verdict
 
-from .models import StoryPage
+from .models import CampaignPage, StoryPage
 
 
 @hooks.register("construct_page_action_menu")
@@ -15,6 +15,12 @@ def hide_publish_without_consent(menu_items, request, context):
     The editor's consent panel says why; the model guard stops any publish regardless.
     """
     page = context.get("page")
+    if isinstance(page, CampaignPage):
+        from advisory.selectors import advisory_approval_holds
+
+        if page.pk and page._needs_advisory_review() and not advisory_approval_holds(page):
+            menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
+        return
     if not isinstance(page, StoryPage):
         return
     if page.storyteller_id is None or not publication_verdict(page).allowed:

@@ -1,0 +1,289 @@
+"""Erasure: a storyteller asks, an editor with the right confirms, the story is gone.
+
+What goes, in one transaction: every version of the story and its title, its aliases, every
+photo no other page uses (original file and renditions), its search entries, its review
+history and admin log, the notifications about it, and the personal payload of its consent
+entries. What stays: the ledger's tombstones (place, dates, decision and hashes, so the chain
+still verifies) and the request itself (who asked, when, who confirmed).
+
+When it was the storyteller's last story, their personal fields go too (legal name, contact
+details, private terms, email): while another story of theirs remains, its private terms
+are what keeps their name out of it, so they stay until then.
+"""
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .crypto import EncryptedTextField
+from .exceptions import NotTheStoryteller
+from .models import ErasureRequest, Notification, Storyteller, is_storyteller_of
+from .selectors import is_withdrawn
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_PERMISSION = "consent.confirm_erasure"
+
+
+class ErasureNotPossible(Exception):
+    """The story can't be erased (yet): its storyteller's consent is not withdrawn."""
+
+
+def may_be_erased(story):
+    """True when a story can be erased: withdrawn by its storyteller, and not public."""
+    return not story.live and is_withdrawn(story)
+
+
+def pending_request(story):
+    return ErasureRequest.objects.filter(story_id=story.pk, confirmed_at__isnull=True).first()
+
+
+@transaction.atomic
+def request_erasure(*, story, user):
+    """The storyteller asks for their withdrawn story to be erased; an editor will confirm."""
+    story = story.specific
+    if not is_storyteller_of(user, story):
+        raise NotTheStoryteller(_("Only the story's own storyteller can ask for this."))
+    if not may_be_erased(story):
+        raise ErasureNotPossible(_("Withdraw the story first; then you can ask for erasure."))
+    existing = pending_request(story)
+    if existing is not None:
+        return existing
+    erasure_request = ErasureRequest.objects.create(
+        storyteller_id=story.storyteller_id, story=story
+    )
+    _tell_confirmers(story)
+    return erasure_request
+
+
+@transaction.atomic
+def cancel_erasure(*, story, user):
+    """The storyteller changed their mind before an editor confirmed."""
+    if not is_storyteller_of(user, story):
+        raise NotTheStoryteller(_("Only the story's own storyteller can change this."))
+    ErasureRequest.objects.filter(story_id=story.pk, confirmed_at__isnull=True).delete()
+    Notification.objects.filter(
+        story_id=story.pk, kind=Notification.Kind.ERASURE_REQUESTED
+    ).delete()
+
+
+def confirmers():
+    """Active accounts allowed to confirm erasure: holders of the permission, and superusers."""
+    permission = Permission.objects.get(
+        content_type__app_label="consent", codename="confirm_erasure"
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions=permission)
+            | Q(groups__permissions=permission)
+        )
+        .exclude(storyteller__isnull=False)
+        .distinct()
+    )
+
+
+def _tell_confirmers(story):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from .notifications import send_plain_email
+
+    recipients = list(confirmers())
+    for user in recipients:
+        Notification.objects.create(
+            recipient=user,
+            kind=Notification.Kind.ERASURE_REQUESTED,
+            story=story,
+            storyteller_id=story.storyteller_id,
+        )
+    addresses = [user.email for user in recipients if user.email]
+    if addresses:
+        link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("consent_erasure_requests")
+        body = _("A storyteller asked for a story to be erased.\n\nConfirm it in Sayso: %(link)s\n")
+        transaction.on_commit(
+            lambda: send_plain_email.enqueue(
+                addresses, _("Sayso: a request waits for you"), body % {"link": link}
+            )
+        )
+
+
+@transaction.atomic
+def confirm_erasure(*, erasure_request, editor):
+    """An editor with the right confirms a storyteller's request: the story is erased now."""
+    if not editor.has_perm(CONFIRM_PERMISSION):
+        raise PermissionDenied
+    erasure_request = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+    if not erasure_request.is_pending or erasure_request.story_id is None:
+        raise ErasureNotPossible(_("This request was already confirmed."))
+    story = erasure_request.story.specific
+    # The storyteller may have approved the story again since asking: only their latest
+    # say counts, and a story they want public again is not erased.
+    if not may_be_erased(story):
+        raise ErasureNotPossible(
+            _("The storyteller approved this story again after asking, so it is not erased.")
+        )
+    erase_story(story, confirmed_by=editor)
+    ErasureRequest.objects.filter(pk=erasure_request.pk).update(
+        confirmed_at=timezone.now(), confirmed_by=editor, story=None
+    )
+    erasure_request.refresh_from_db()
+    return erasure_request
+
+
+def what_erasure_deletes(story):
+    """What confirming would delete, for the editor to read first (counts, not content)."""
+    from wagtail.models import Revision
+
+    story = story.specific
+    aliases = list(story.aliases.values_list("pk", flat=True))
+    page_ids = [story.pk, *aliases]
+    return {
+        "versions": Revision.page_revisions.filter(
+            object_id__in=[str(pk) for pk in page_ids]
+        ).count(),
+        "aliases": len(aliases),
+        "photos": len(_photos_only_these_pages_use(page_ids)),
+        "consent_entries": story.consent_entries.count(),
+        "personal_fields": not story.storyteller.stories.exclude(pk__in=page_ids).exists(),
+    }
+
+
+def erase_story(story, *, confirmed_by):
+    """Delete every trace of a story; its ledger entries become tombstones. Call in a
+    transaction, after checking the storyteller asked for it (confirm_erasure does both)."""
+    from stories.cache import purge_story
+    from stories.search import remove_from_search
+
+    story = story.specific
+    storyteller = story.storyteller
+    aliases = list(story.aliases.all().specific())
+    pages = [*aliases, story]
+    page_ids = [page.pk for page in pages]
+    images = _photos_only_these_pages_use(page_ids)
+
+    story.consent_entries.all().reduce_to_tombstones(confirmed_by=confirmed_by)
+    erase_compensation_records(story)
+    remove_from_search(pages)
+    _delete_page_history(page_ids)
+    for page in pages:
+        page.delete()
+    # Deleting logs "wagtail.delete" under the page's title: that goes too.
+    _delete_page_history(page_ids)
+    for image in images:
+        _delete_photo(image)
+    if not storyteller.stories.exists():
+        erase_personal_fields(storyteller)
+    _compact_search_index()
+    transaction.on_commit(lambda: purge_story(story, pages))
+
+
+def erase_compensation_records(story):
+    """Hook for the compensation ledger: erase what it holds about this story.
+
+    There is no compensation app yet. When there is, its agreements and payment entries for
+    this story become tombstones here, in the same transaction, like consent entries —
+    except what the law requires to be kept (payment amounts and dates), which stays.
+    """
+    return None
+
+
+def erase_personal_fields(storyteller):
+    """Blank the storyteller's personal fields: whatever is encrypted, and their email."""
+    storyteller = Storyteller.objects.select_for_update().get(pk=storyteller.pk)
+    changed = []
+    for field in Storyteller._meta.concrete_fields:
+        if isinstance(field, EncryptedTextField):
+            setattr(storyteller, field.attname, None if field.null else "")
+            changed.append(field.attname)
+    storyteller.contact_preference = Storyteller.Contact.NONE
+    storyteller.save(update_fields=[*changed, "contact_preference"])
+    user = storyteller.user
+    user.email = ""
+    user.first_name = ""
+    user.last_name = ""
+    user.save(update_fields=["email", "first_name", "last_name"])
+
+
+def _photos_only_these_pages_use(page_ids):
+    """Photos any version of these pages showed that nothing else uses."""
+    from wagtail.images import get_image_model
+    from wagtail.models import Page, ReferenceIndex, Revision
+
+    from stories.models import CampaignPage, StoryPage
+
+    keys = [str(pk) for pk in page_ids]
+    page_type = ContentType.objects.get_for_model(Page)
+    revisions = Revision.page_revisions.filter(object_id__in=keys)
+    image_ids = {content.get("image") for content in revisions.values_list("content", flat=True)}
+    image_ids.update(StoryPage.objects.filter(pk__in=page_ids).values_list("image_id", flat=True))
+    image_ids.discard(None)
+    Image = get_image_model()
+    image_type = ContentType.objects.get_for_model(Image)
+    only_ours = []
+    for image in Image.objects.filter(pk__in=image_ids):
+        used_elsewhere = (
+            StoryPage.objects.filter(image=image).exclude(pk__in=page_ids).exists()
+            or CampaignPage.objects.filter(image=image).exists()
+            or Revision.objects.filter(content__image=image.pk)
+            .exclude(base_content_type=page_type, object_id__in=keys)
+            .exists()
+            or ReferenceIndex.objects.filter(to_content_type=image_type, to_object_id=str(image.pk))
+            .exclude(base_content_type=page_type, object_id__in=keys)
+            .exists()
+        )
+        if not used_elsewhere:
+            only_ours.append(image)
+    return only_ours
+
+
+def _delete_page_history(page_ids):
+    """Versions, review history, admin log and editing sessions of these pages."""
+    from wagtail.admin.models import EditingSession
+    from wagtail.models import Page, PageLogEntry, Revision, WorkflowState
+
+    from stories.models import StoryPage
+
+    keys = [str(pk) for pk in page_ids]
+    page_type = ContentType.objects.get_for_model(Page)
+    WorkflowState.objects.filter(base_content_type=page_type, object_id__in=keys).delete()
+    PageLogEntry.objects.filter(page_id__in=page_ids).delete()
+    Revision.page_revisions.filter(object_id__in=keys).delete()
+    EditingSession.objects.filter(
+        content_type__in=ContentType.objects.get_for_models(Page, StoryPage).values(),
+        object_id__in=keys,
+    ).delete()
+
+
+def _delete_photo(image):
+    from wagtail.models import ModelLogEntry
+
+    # Wagtail deletes the files (original and renditions) once the transaction commits.
+    image.renditions.all().delete()
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(image), object_id=str(image.pk)
+    ).delete()
+    image.delete()
+
+
+def _compact_search_index():
+    # SQLite's full-text index keeps deleted words in its segments until they are merged;
+    # "optimize" merges them now, so the story's words leave the file too.
+    if connection.vendor != "sqlite":
+        return
+    from wagtail.search.models import IndexEntry
+
+    table = f"{IndexEntry._meta.db_table}_fts"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = %s", [table])
+        if cursor.fetchone():
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608

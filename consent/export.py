@@ -1,0 +1,222 @@
+"""Everything Sayso holds about one storyteller, as plain data they can download and keep.
+
+Nothing of anyone else's: editors appear only as "an editor" (their names are their own
+personal data, and a storyteller's file can end up in the wrong hands, where naming staff
+would put them at risk too); the storyteller is "you". Witness names do appear, on the
+in-person decisions they witnessed, because the storyteller's receipts already show them.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import timezone
+from wagtail.models import Revision
+
+from .models import ConsentEntry, ErasureRequest, Invitation, Notification, Storyteller
+from .receipts import kantara_receipt
+from .selectors import content_hash, story_status
+
+EXPORT_FORMAT = "sayso-storyteller-export/1"
+YOU = "you"
+AN_EDITOR = "an editor"
+
+
+def storyteller_export(storyteller):
+    """The storyteller's profile, stories with every version, decisions, payments and
+    notifications, as a JSON-ready dict."""
+    from stories.models import StoryPage
+
+    stories = StoryPage.objects.filter(storyteller=storyteller, alias_of__isnull=True).order_by(
+        "pk"
+    )
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(timezone.now()),
+        "held_by": settings.SAYSO_ORGANISATION["name"],
+        "profile": _profile(storyteller),
+        "stories": [_story(story, storyteller) for story in stories],
+        "consent_entries": [
+            _entry(entry, storyteller)
+            for entry in ConsentEntry.objects.filter(storyteller=storyteller)
+            .select_related("story", "storyteller")
+            .order_by("sequence")
+        ],
+        "payments": compensation_export(storyteller),
+        "notifications": [
+            {
+                "what": str(note.get_kind_display()),
+                "story": note.story_id,
+                "created_at": _iso(note.created_at),
+                "read_at": _iso(note.read_at),
+            }
+            for note in Notification.objects.filter(recipient=storyteller.user).order_by(
+                "created_at"
+            )
+        ],
+        "notes_to_editors_about_you": _notes_to_editors(storyteller),
+        "invitations": [
+            {
+                "created_at": _iso(invitation.created_at),
+                "expires_at": _iso(invitation.expires_at),
+                "used_at": _iso(invitation.used_at),
+            }
+            for invitation in Invitation.objects.filter(storyteller=storyteller).order_by(
+                "created_at"
+            )
+        ],
+        "erasure_requests": [
+            {
+                "story": request.story_id,
+                "requested_at": _iso(request.requested_at),
+                "confirmed_at": _iso(request.confirmed_at),
+            }
+            for request in ErasureRequest.objects.filter(storyteller=storyteller)
+        ],
+    }
+
+
+def _notes_to_editors(storyteller):
+    # Each decision notifies every editor; the storyteller needs to see it once.
+    seen = []
+    for created_at, kind in (
+        Notification.objects.filter(storyteller=storyteller)
+        .exclude(recipient=storyteller.user)
+        .order_by("created_at", "kind")
+        .values_list("created_at", "kind")
+    ):
+        if (created_at, kind) not in seen:
+            seen.append((created_at, kind))
+    labels = dict(Notification.Kind.choices)
+    return [{"what": str(labels[kind]), "created_at": _iso(when)} for when, kind in seen]
+
+
+def _profile(storyteller):
+    user = storyteller.user
+    profile = {
+        "username": user.get_username(),
+        "email": user.email,
+        "account_created_at": _iso(user.date_joined),
+        "last_signed_in_at": _iso(user.last_login),
+    }
+    # Every field of the storyteller record, encrypted ones decrypted: it is their own.
+    for field in Storyteller._meta.concrete_fields:
+        if field.primary_key or field.name == "user":
+            continue
+        profile[field.name] = _plain(field.value_from_object(storyteller))
+    profile["contact_preference_label"] = str(storyteller.get_contact_preference_display())
+    return profile
+
+
+def _story(story, storyteller):
+    revisions = Revision.page_revisions.filter(object_id=str(story.pk)).order_by("created_at", "pk")
+    return {
+        "id": story.pk,
+        "title": story.draft_title or story.title,
+        "status": str(story_status(story).label),
+        "public_now": story.live,
+        "address": story.get_url() if story.live else None,
+        "first_published_at": _iso(story.first_published_at),
+        "also_shown_at": [alias.get_url() for alias in story.aliases.live()],
+        "versions": [
+            _version(number, revision, story, storyteller)
+            for number, revision in enumerate(revisions, start=1)
+        ],
+    }
+
+
+def _version(number, revision, story, storyteller):
+    page = revision.as_object()
+    return {
+        "number": number,
+        "saved_at": _iso(revision.created_at),
+        "saved_by": _who(revision.user_id, storyteller),
+        "is_the_public_one": story.live and revision.pk == story.live_revision_id,
+        "content": page.public_content(),
+        "content_sha256": content_hash(page),
+    }
+
+
+def _entry(entry, storyteller):
+    return {
+        "receipt_id": str(entry.receipt_id),
+        "sequence": entry.sequence,
+        "created_at": _iso(entry.created_at),
+        "decision": entry.decision,
+        "decision_label": str(entry.get_decision_display()),
+        "method": str(entry.get_method_display()),
+        "story": entry.story_id,
+        "content_sha256": entry.content_hash,
+        "channels": entry.channels,
+        "byline": entry.byline,
+        "image_allowed": entry.image_allowed,
+        "valid_until": _iso(entry.valid_until),
+        "recorded_by": _who(entry.recorded_by_id, storyteller) if entry.recorded_by_id else None,
+        "witness_name": entry.witness_name,
+        "message": entry.message,
+        "entry_hash": entry.entry_hash,
+        "previous_hash": entry.previous_hash,
+        "receipt": kantara_receipt(entry),
+    }
+
+
+def compensation_export(storyteller):
+    """What the compensation app holds about the storyteller: every row that names them.
+
+    Read generically (each model of the app with a link to the storyteller), so agreements
+    and payments appear whatever their shape; people other than the storyteller appear
+    only as "an editor". Empty until the app is installed.
+    """
+    if not apps.is_installed("compensation"):
+        return {}
+    held = {}
+    for model in apps.get_app_config("compensation").get_models():
+        links = [
+            field.name
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.related_model is Storyteller
+        ]
+        if not links:
+            continue
+        rows = model._default_manager.filter(
+            models.Q.create([(name, storyteller) for name in links], connector=models.Q.OR)
+        ).order_by("pk")
+        held[str(model._meta.verbose_name_plural)] = [_row(row, storyteller) for row in rows]
+    return held
+
+
+def _row(row, storyteller):
+    data = {}
+    for field in row._meta.concrete_fields:
+        value = field.value_from_object(row)
+        if field.is_relation and field.related_model is get_user_model():
+            value = _who(value, storyteller) if value else None
+        elif field.is_relation and field.related_model is Storyteller:
+            value = YOU if value == storyteller.pk else None
+        data[field.name] = _plain(value)
+    return data
+
+
+def _who(user_id, storyteller):
+    if user_id is None:
+        return None
+    return YOU if user_id == storyteller.user_id else AN_EDITOR
+
+
+def _iso(value):
+    if value is None:
+        return None
+    return value.isoformat()
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | dict | str | int | float | bool) or value is None:
+        return value
+    return str(value)

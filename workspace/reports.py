@@ -1,0 +1,131 @@
+"""Reports for editors, as Wagtail report views with CSV and XLSX export."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views.reports import ReportView
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from consent.models import ConsentEntry, Storyteller
+from stories.models import StoryPage
+
+from . import selectors
+
+
+class LedgerReadersOnly:
+    """Only people who may read the consent ledger (editors, moderators) see these reports."""
+
+    permission_policy = ModelPermissionPolicy(ConsentEntry)
+    permission_required = "view"
+
+
+class ConsentLedgerFilterSet(WagtailFilterSet):
+    storyteller = django_filters.ModelChoiceFilter(
+        label=_("Storyteller"), queryset=Storyteller.objects.all()
+    )
+    story = django_filters.ModelChoiceFilter(
+        label=_("Story"), queryset=StoryPage.objects.order_by("title")
+    )
+    decision = django_filters.ChoiceFilter(
+        label=_("Decision"), choices=ConsentEntry.Decision.choices
+    )
+    created_at = django_filters.DateFromToRangeFilter(label=_("Date"), widget=DateRangePickerWidget)
+
+    class Meta:
+        model = ConsentEntry
+        fields = ["storyteller", "story", "decision", "created_at"]
+
+
+class ConsentLedgerReport(LedgerReadersOnly, ReportView):
+    page_title = _("Consent ledger")
+    header_icon = "list-ul"
+    index_url_name = "workspace_consent_ledger"
+    index_results_url_name = "workspace_consent_ledger_results"
+    filterset_class = ConsentLedgerFilterSet
+    export_filename = "consent-ledger"
+    columns = [
+        Column("sequence", label=_("No.")),
+        DateColumn("created_at", label=_("Date")),
+        Column("storyteller", label=_("Storyteller")),
+        Column("story", label=_("Story")),
+        Column("get_decision_display", label=_("Decision")),
+        Column("get_method_display", label=_("How")),
+        Column("channels_text", label=_("Where")),
+        Column("valid_until", label=_("Until")),
+    ]
+    list_export = [
+        "sequence",
+        "created_at",
+        "storyteller",
+        "story",
+        "get_decision_display",
+        "get_method_display",
+        "channels_text",
+        "byline",
+        "image_allowed",
+        "valid_until",
+        "receipt_id",
+    ]
+    export_headings = {
+        "sequence": _("No."),
+        "created_at": _("Date"),
+        "storyteller": _("Storyteller"),
+        "story": _("Story"),
+        "get_decision_display": _("Decision"),
+        "get_method_display": _("How"),
+        "channels_text": _("Where"),
+        "byline": _("Named as"),
+        "image_allowed": _("Photo allowed"),
+        "valid_until": _("Until"),
+        "receipt_id": _("Receipt"),
+    }
+
+    def get_queryset(self):
+        return ConsentEntry.objects.select_related("storyteller", "story").order_by("-sequence")
+
+    def decorate_paginated_queryset(self, object_list):
+        entries = list(object_list)
+        for entry in entries:
+            entry.channels_text = ", ".join(str(label) for label in entry.channel_labels())
+        return entries
+
+
+class ReviewTurnaroundReport(LedgerReadersOnly, ReportView):
+    page_title = _("Review turnaround")
+    header_icon = "time"
+    index_url_name = "workspace_turnaround"
+    index_results_url_name = "workspace_turnaround_results"
+    export_filename = "review-turnaround"
+    columns = [
+        Column("story", label=_("Story")),
+        Column("story.storyteller", label=_("Storyteller")),
+        DateColumn("sent", label=_("Sent for review")),
+        DateColumn("decided", label=_("Decided")),
+        Column("decision", label=_("Decision")),
+        Column("days_text", label=_("Days")),
+    ]
+    list_export = ["story", "story.storyteller", "sent", "decided", "decision", "days_text"]
+    export_headings = {
+        "story": _("Story"),
+        "story.storyteller": _("Storyteller"),
+        "sent": _("Sent for review"),
+        "decided": _("Decided"),
+        "decision": _("Decision"),
+        "days_text": _("Days"),
+    }
+
+    def get_queryset(self):
+        return [_TurnaroundRow(row) for row in selectors.review_turnarounds()]
+
+    def filter_queryset(self, queryset):
+        return queryset
+
+
+class _TurnaroundRow:
+    def __init__(self, turnaround):
+        self.story = turnaround.story
+        self.sent = turnaround.sent
+        self.decided = turnaround.decided
+        self.decision = turnaround.decision
+        self.days_text = f"{turnaround.days:.1f}"
