@@ -13,6 +13,7 @@ are what keeps their name out of it, so they stay until then.
 
 import logging
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -188,13 +189,26 @@ def erase_story(story, *, confirmed_by):
 
 
 def erase_compensation_records(story):
-    """Hook for the compensation ledger: erase what it holds about this story.
+    """What the compensation app holds about this story, in the same transaction.
 
-    There is no compensation app yet. When there is, its agreements and payment entries for
-    this story become tombstones here, in the same transaction, like consent entries —
-    except what the law requires to be kept (payment amounts and dates), which stays.
+    Agreements stay, because the law requires payment records to be kept: they lose the
+    link to the story and their free-text description, and keep the work, the amounts and
+    the dates. Payments name the agreement, not the story, and stay whole.
     """
-    return None
+    if not apps.is_installed("compensation"):
+        return
+    from compensation.models import Agreement, CompensationResponse
+
+    # The storytellers' answers about payment form a hash chain that covers the story's id
+    # and their message; it has no tombstones yet, so such a story can't be erased.
+    if CompensationResponse.objects.filter(story_id=story.pk).exists():
+        raise ErasureNotPossible(
+            _(
+                "The storyteller's answers about payment for this story are in a ledger "
+                "that can't be erased yet. Nothing was changed."
+            )
+        )
+    Agreement.objects.filter(story_id=story.pk).update(story=None, description="")
 
 
 def erase_personal_fields(storyteller):

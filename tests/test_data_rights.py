@@ -17,9 +17,12 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.models import Revision
 
+from compensation.models import Agreement, PaymentMethod
+from compensation.services import record_payment
 from consent import services
 from consent.crypto import EncryptedTextField
 from consent.exceptions import LedgerIsAppendOnly
@@ -163,6 +166,7 @@ def amaras_story(make_story, amara, harriet, review_workflow, campaign_index, ho
         image=photo,
         image_alt="A view of Brindlehaven",
     )
+    Agreement.objects.filter(story=story).update(description="For telling Quillmoravec")
     draft = story.get_latest_revision_as_object()
     draft.body = "<p>Ostravelin was the first name I was given, then Marcobellum.</p>"
     draft.save_revision(user=harriet)
@@ -280,6 +284,42 @@ def test_the_export_holds_notifications_and_a_payments_section(amaras_story, ama
     kinds = {note["what"] for note in data["notes_to_editors_about_you"]}
     assert "A storyteller withdrew a story" in kinds
     assert "payments" in data
+
+
+def test_the_export_holds_payment_agreements_and_payments(
+    amaras_story, amara, lucias_story, harriet
+):
+    agreement = Agreement.objects.get(story=amaras_story)
+    payment = record_payment(
+        agreement=agreement,
+        amount=agreement.total,
+        paid_on=timezone.now().date(),
+        method=PaymentMethod.BANK_TRANSFER,
+        recorded_by=harriet,
+        reference="TRF-AMARA-1",
+    )
+    lucias_agreement = Agreement.objects.get(story=lucias_story)
+    record_payment(
+        agreement=lucias_agreement,
+        amount=lucias_agreement.total,
+        paid_on=timezone.now().date(),
+        method=PaymentMethod.CASH,
+        recorded_by=harriet,
+        reference="TRF-LUCIA-1",
+    )
+
+    text, data = download_export(amara.user)
+
+    held = data["payments"]
+    [exported_agreement] = held["payment agreements"]
+    assert exported_agreement["public_id"] == str(agreement.public_id)
+    assert exported_agreement["total"] == str(agreement.total)
+    assert exported_agreement["agreed_by"] == "an editor"
+    [exported_payment] = held["payments"]
+    assert exported_payment["receipt_id"] == str(payment.receipt_id)
+    assert exported_payment["amount"] == str(payment.amount)
+    assert exported_payment["recorded_by"] == "an editor"
+    assert "TRF-LUCIA-1" not in text and str(lucias_agreement.public_id) not in text
 
 
 def test_the_export_names_no_editor_and_nothing_of_another_storyteller(
@@ -451,6 +491,32 @@ def test_erasure_of_the_last_story_erases_the_storytellers_personal_fields(
     assert data["stories"] == [] and data["consent_entries"] == []
     assert data["erasure_requests"][0]["confirmed_at"]
     assert not any(word.lower() in text.lower() for word in STORY_WORDS)
+
+
+def test_payment_records_stay_without_the_story(
+    amaras_story, amara, harriet, django_capture_on_commit_callbacks
+):
+    agreement = Agreement.objects.get(story=amaras_story)
+    payment = record_payment(
+        agreement=agreement,
+        amount=agreement.total,
+        paid_on=timezone.now().date(),
+        method=PaymentMethod.CASH,
+        recorded_by=harriet,
+    )
+    ask_for_erasure(amara, amaras_story)
+
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+
+    kept = Agreement.objects.get(pk=agreement.pk)
+    assert kept.story_id is None and kept.description == ""
+    assert (kept.storyteller_id, kept.total, kept.agreed_on) == (
+        agreement.storyteller_id,
+        agreement.total,
+        agreement.agreed_on,
+    )
+    assert kept.payments.get().entry_hash == payment.entry_hash
+    assert "The payments ledger is intact" in verify_ledger()
 
 
 def test_personal_fields_stay_while_another_story_of_theirs_remains(

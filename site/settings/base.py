@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django_countries",
     "django_tasks",
     "axes",
+    "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -60,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "consent.middleware.StorytellerSessionMiddleware",
+    # Editors who added an authenticator give its code before the admin opens (accounts/).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.AdminSecondStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cached pages still pass back out through the header middleware above.
@@ -157,6 +163,10 @@ AXES_DISABLE_ACCESS_LOG = True
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "consent/portal/locked_out.html"
+# Two-step sign-in for the admin (accounts/): available to every editor; with this on,
+# required of every account that can open the admin.
+SAYSO_ADMIN_2FA_REQUIRED = env.bool("SAYSO_ADMIN_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Sayso"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
