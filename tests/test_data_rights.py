@@ -471,6 +471,22 @@ def test_after_erasure_the_ledger_keeps_tombstones_and_still_verifies(
     assert marker.decision == ConsentEntry.Decision.ERASURE
     assert marker.erases == sorted(hashes)
     assert not ConsentEntry.objects.filter(storyteller=amara).exists()
+    # The admin's views of the ledger still open, tombstones and all.
+    client = signed_in(harriet)
+    tombstone = tombstones.first()
+    for url in (
+        reverse("consent_ledger:index"),
+        reverse("consent_ledger:inspect", args=[tombstone.pk]),
+        reverse("consent_ledger:inspect", args=[marker.pk]),
+        reverse("workspace_consent_ledger"),
+        f"{reverse('workspace_consent_ledger')}?export=csv",
+        reverse("workspace_turnaround"),
+        reverse("wagtailadmin_home"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response) if response.streaming else response.content
+        assert not any(word.lower().encode() in body.lower() for word in STORY_WORDS), url
 
 
 def test_erasure_of_the_last_story_erases_the_storytellers_personal_fields(
