@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "advisory",
     "workspace",
     "images",
+    "compensation",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "django.contrib.sitemaps",

@@ -1,0 +1,118 @@
+"""Forms: the storyteller's answers in the portal, and the editors' payment forms."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from . import money
+from .models import Agreement, Payment, PaymentPreference
+
+# -- the portal ------------------------------------------------------------------------------
+
+WANT_PAID = "yes"
+DONT_WANT_PAID = "no"
+
+
+class PaymentChoiceForm(forms.Form):
+    """Whether the storyteller would like to be paid for a piece of work."""
+
+    paid = forms.ChoiceField(
+        label=_("Would you like to be paid for this?"),
+        choices=[
+            (WANT_PAID, _("Yes, I would like to be paid")),
+            (DONT_WANT_PAID, _("No, I would rather not be paid for this")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the two answers.")},
+    )
+
+
+class ProblemForm(forms.Form):
+    """Something's wrong with a payment, in the storyteller's own words."""
+
+    message = forms.CharField(
+        label=_("What's wrong?"),
+        help_text=_("Tell us in your own words. Only the editors will read it."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Tell us what's wrong, in your own words.")},
+    )
+
+
+# -- the admin -------------------------------------------------------------------------------
+
+
+class AgreementForm(WagtailAdminModelForm):
+    """An editor records or corrects an agreement; the model checks amount and currency."""
+
+    currency = forms.ChoiceField(label=_("currency"), choices=money.currency_choices, initial="GBP")
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "storyteller",
+            "work",
+            "story",
+            "description",
+            "basis",
+            "amount",
+            "currency",
+            "hours",
+            "agreed_on",
+            "agreed_by",
+        ]
+        widgets = {"basis": forms.RadioSelect}
+
+
+class PaymentForm(WagtailAdminModelForm):
+    """An editor records a payment; services.record_payment builds the ledger entry."""
+
+    class Meta:
+        model = Payment
+        fields = ["agreement", "amount", "paid_on", "method", "reference"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].queryset = Agreement.objects.select_related("storyteller")
+        self.fields["amount"].help_text = _("In the agreement's currency.")
+
+    def clean(self):
+        data = super().clean()
+        agreement, amount = data.get("agreement"), data.get("amount")
+        if agreement is not None and agreement.is_declined():
+            self.add_error(
+                "agreement",
+                _("%(name)s chose not to be paid for this.") % {"name": agreement.storyteller},
+            )
+        elif agreement is not None and amount is not None:
+            try:
+                money.validate_amount(amount, agreement.currency)
+            except forms.ValidationError as error:
+                self.add_error("amount", error)
+        return data
+
+    def _post_clean(self):
+        # No model instance is built or validated here: the ledger entry is made, and its
+        # rules checked with the chain locked, by services.record_payment.
+        pass
+
+
+class ReversalForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount to take back"),
+        max_digits=money.MAX_DIGITS,
+        decimal_places=money.STORED_PLACES,
+        min_value=0,
+    )
+    reason = forms.CharField(label=_("Why is it being corrected?"), max_length=200)
+
+
+class InPersonDeclineForm(forms.Form):
+    witness_name = forms.CharField(label=_("Witness's name"), max_length=120)
+
+
+class PaymentPreferenceForm(WagtailAdminModelForm):
+    class Meta:
+        model = PaymentPreference
+        fields = ["storyteller", "method", "notes", "tax_paperwork_on_file", "may_affect_benefits"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4, "autocomplete": "off"})}

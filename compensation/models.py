@@ -1,0 +1,596 @@
+"""Paying storytellers for their work: agreements, how they like to be paid, what was paid.
+
+Payments and the storytellers' own answers (confirmed, chose not to be paid, received,
+something's wrong) are append-only, hash-chained ledgers, like consent: a mistake is
+corrected by a new entry, never by editing an old one.
+"""
+
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+
+from consent.crypto import EncryptedTextField
+from consent.models import Storyteller
+
+from . import money
+from .balances import Balance
+from .chain import ChainedEntry
+
+
+def today():
+    """Today's date in UTC."""
+    return timezone.now().date()
+
+
+class Work(models.TextChoices):
+    STORY = "story", _("Telling a story")
+    REVIEW = "review", _("A review session")
+    SPEAKING = "speaking", _("Speaking")
+    ADVISORY = "advisory", _("Advisory work")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CASH = "cash", _("Cash")
+    MOBILE_MONEY = "mobile_money", _("Mobile money")
+    PREPAID_CARD = "prepaid_card", _("Prepaid card")
+    CHEQUE = "cheque", _("Cheque")
+
+
+class Agreement(models.Model):
+    """What the organisation agreed to pay a storyteller for a piece of work."""
+
+    class Basis(models.TextChoices):
+        FLAT = "flat", _("A fixed amount")
+        HOURLY = "hourly", _("By the hour")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    storyteller = models.ForeignKey(
+        Storyteller,
+        verbose_name=_("storyteller"),
+        on_delete=models.PROTECT,
+        related_name="agreements",
+    )
+    work = models.CharField(_("work"), max_length=20, choices=Work.choices)
+    story = models.ForeignKey(
+        "stories.StoryPage",
+        verbose_name=_("story"),
+        null=True,
+        blank=True,
+        # Erasing a story at its storyteller's request leaves what is owed for it.
+        on_delete=models.SET_NULL,
+        related_name="agreements",
+        help_text=_("The story this pays for, if it is for one."),
+    )
+    description = models.CharField(
+        _("what it is for"),
+        max_length=200,
+        blank=True,
+        help_text=_("A few words the storyteller will read, e.g. “Panel at the spring event”."),
+    )
+    basis = models.CharField(_("paid"), max_length=10, choices=Basis.choices, default=Basis.FLAT)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=money.MAX_DIGITS,
+        decimal_places=money.STORED_PLACES,
+        help_text=_("The whole amount, or the rate for one hour."),
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, validators=[money.validate_currency], default="GBP"
+    )
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2, null=True, blank=True)
+    total = models.DecimalField(
+        _("total agreed"),
+        max_digits=money.MAX_DIGITS,
+        decimal_places=money.STORED_PLACES,
+        editable=False,
+    )
+    agreed_on = models.DateField(_("date agreed"), default=today)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agreed for the organisation by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-agreed_on", "-pk"]
+        verbose_name = _("payment agreement")
+        verbose_name_plural = _("payment agreements")
+
+    def __str__(self):
+        return f"{self.storyteller} · {self.work_label()} · {self.agreed_amount()}"
+
+    def save(self, *args, **kwargs):
+        self.total = self.compute_total()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.currency:
+            try:
+                money.validate_currency(self.currency)
+                money.validate_amount(self.amount, self.currency)
+            except ValidationError as error:
+                errors.setdefault("amount" if error.code != "currency" else "currency", []).append(
+                    error
+                )
+        if self.basis == self.Basis.HOURLY and not (self.hours and self.hours > 0):
+            errors["hours"] = [_("Give the number of hours for work paid by the hour.")]
+        if self.basis == self.Basis.FLAT and self.hours:
+            errors["hours"] = [_("Leave hours empty for a fixed amount.")]
+        if (
+            self.story_id
+            and self.storyteller_id
+            and self.story.storyteller_id != self.storyteller_id
+        ):
+            errors["story"] = [_("That story belongs to another storyteller.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def compute_total(self):
+        if self.basis == self.Basis.HOURLY:
+            return money.quantize(self.amount * (self.hours or Decimal(0)), self.currency)
+        return money.quantize(self.amount, self.currency)
+
+    def terms_hash(self):
+        """The terms a storyteller confirms; if an editor changes them, they confirm again."""
+        terms = {
+            "work": self.work,
+            "story": self.story_id,
+            "description": self.description,
+            "basis": self.basis,
+            "amount": money.hashable(self.amount),
+            "currency": self.currency,
+            "hours": money.hashable(self.hours) if self.hours is not None else None,
+            "agreed_on": self.agreed_on.isoformat(),
+        }
+        payload = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    # What the storyteller's answers and payments say. These read `responses` and
+    # `payments` through .all(), so a listing that prefetches both costs two queries.
+
+    def _latest(self, responses, kinds):
+        chosen = [r for r in responses if r.response in kinds]
+        return max(chosen, key=lambda r: r.sequence) if chosen else None
+
+    def is_declined(self):
+        """True when the storyteller's latest word on being paid for this is "no, thanks"."""
+        latest = self._latest(
+            self.responses.all(),
+            {CompensationResponse.Response.DECLINED, CompensationResponse.Response.WANTS_PAYMENT},
+        )
+        return latest is not None and latest.response == CompensationResponse.Response.DECLINED
+
+    def confirmation(self):
+        """The storyteller's confirmation of exactly these terms, if they gave one."""
+        latest = self._latest(self.responses.all(), {CompensationResponse.Response.CONFIRMED})
+        if latest is not None and latest.terms_hash == self.terms_hash():
+            return latest
+        return None
+
+    def balance(self):
+        """Agreed − paid for this agreement (nothing is agreed once they said no, thanks)."""
+        paid = sum((p.signed_amount for p in self.payments.all()), Decimal(0))
+        agreed = Decimal(0) if self.is_declined() else self.total
+        return Balance(self.currency, agreed, paid)
+
+    def is_disputed(self):
+        return any(p.answer_code() == "problem" for p in self.payments.all())
+
+    def status(self):
+        """One word for where this agreement stands: declined, disputed, overpaid, owed, paid."""
+        if self.is_declined():
+            return "declined"
+        if self.is_disputed():
+            return "disputed"
+        balance = self.balance()
+        if balance.overpaid:
+            return "overpaid"
+        return "owed" if balance.owed > 0 else "paid"
+
+    # Columns of the admin list and of its CSV export (the same accessors, so they match).
+
+    def work_label(self):
+        return self.get_work_display()
+
+    work_label.short_description = _("work")
+
+    def story_title(self):
+        return self.story.title if self.story_id else ""
+
+    story_title.short_description = _("story")
+
+    def agreed_amount(self):
+        return money.format_money(self.total, self.currency)
+
+    agreed_amount.short_description = _("agreed")
+
+    def paid_amount(self):
+        return money.format_money(self.balance().paid, self.currency)
+
+    paid_amount.short_description = _("paid")
+
+    def owed_amount(self):
+        return money.format_money(self.balance().owed, self.currency)
+
+    owed_amount.short_description = _("still owed")
+
+    def status_label(self):
+        return str(AGREEMENT_STATUS_LABELS[self.status()])
+
+    status_label.short_description = _("status")
+
+    def agreed_on_date(self):
+        return date_format(self.agreed_on, "j F Y")
+
+    agreed_on_date.short_description = _("date agreed")
+    agreed_on_date.admin_order_field = "agreed_on"
+
+    def agreed_by_name(self):
+        return self.agreed_by.get_full_name() or self.agreed_by.get_username()
+
+    agreed_by_name.short_description = _("agreed by")
+
+
+AGREEMENT_STATUS_LABELS = {
+    "owed": _("Owed"),
+    "paid": _("Paid"),
+    "overpaid": _("Paid more than agreed"),
+    "disputed": _("Storyteller says something's wrong"),
+    "declined": _("Chose not to be paid"),
+}
+
+
+class PaymentPreference(models.Model):
+    """How a storyteller likes to be paid. Private: never public, never logged, never exported."""
+
+    storyteller = models.OneToOneField(
+        Storyteller,
+        verbose_name=_("storyteller"),
+        on_delete=models.CASCADE,
+        related_name="payment_preference",
+    )
+    method = models.CharField(
+        _("how they like to be paid"), max_length=20, choices=PaymentMethod.choices
+    )
+    notes = EncryptedTextField(
+        _("private notes"),
+        blank=True,
+        help_text=_(
+            "Details needed to pay them. Stored encrypted; shown only on this form, "
+            "never in lists or exports."
+        ),
+    )
+    tax_paperwork_on_file = models.BooleanField(_("tax paperwork on file"), default=False)
+    may_affect_benefits = models.BooleanField(
+        _("payments may affect their benefits"),
+        default=False,
+        help_text=_("Talk with them before paying: money can change what they receive."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment preference")
+        verbose_name_plural = _("payment preferences")
+
+    def __str__(self):
+        # Wagtail's admin log records this text: it must never carry the notes.
+        return gettext("Payment preferences of %(name)s") % {"name": self.storyteller}
+
+
+class Payment(ChainedEntry):
+    """Money paid to a storyteller, or a correction reversing part or all of a payment."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REVERSAL = "reversal", _("Correction")
+
+    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="payments"
+    )
+    storyteller = models.ForeignKey(
+        Storyteller, verbose_name=_("storyteller"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=money.MAX_DIGITS, decimal_places=money.STORED_PLACES
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    paid_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The organisation's reference, e.g. a transfer number. Not account details."),
+    )
+    reason = models.CharField(_("why it was corrected"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta(ChainedEntry.Meta):
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.signed_display()} · {self.paid_on:%Y-%m-%d}"
+
+    def check_before_append(self):
+        """The ledger's own rules, checked as the entry is chained (the chain is locked)."""
+        agreement = self.agreement
+        if self.storyteller_id != agreement.storyteller_id:
+            raise ValidationError(gettext("A payment is for the agreement's own storyteller."))
+        if self.currency != agreement.currency:
+            raise ValidationError(
+                gettext("This agreement is in %(currency)s; record the payment in it too.")
+                % {"currency": agreement.currency}
+            )
+        money.validate_amount(self.amount, self.currency)
+        if self.kind == self.Kind.PAYMENT:
+            if self.reverses_id is not None:
+                raise ValidationError(gettext("A payment reverses nothing."))
+            return
+        reversed_payment = self.reverses
+        if reversed_payment is None or reversed_payment.kind != self.Kind.PAYMENT:
+            raise ValidationError(gettext("A correction reverses one payment."))
+        if reversed_payment.agreement_id != self.agreement_id:
+            raise ValidationError(gettext("A correction belongs to its payment's agreement."))
+        if self.amount > reversed_payment.reversible_amount():
+            raise ValidationError(
+                gettext("A correction can't take back more than is left of the payment: %s.")
+                % money.format_money(reversed_payment.reversible_amount(), self.currency),
+                code="exceeds_payment",
+            )
+
+    def chained_fields(self):
+        return {
+            **super().chained_fields(),
+            "receipt_id": str(self.receipt_id),
+            "agreement": self.agreement_id,
+            "storyteller": self.storyteller_id,
+            "kind": self.kind,
+            "reverses": self.reverses_id,
+            "amount": money.hashable(self.amount),
+            "currency": self.currency,
+            "paid_on": self.paid_on.isoformat(),
+            "method": self.method,
+            "reference": self.reference,
+            "reason": self.reason,
+            "recorded_by": self.recorded_by_id,
+        }
+
+    @property
+    def signed_amount(self):
+        """What this entry adds to the amount paid: a correction takes away."""
+        return self.amount if self.kind == self.Kind.PAYMENT else -self.amount
+
+    def reversible_amount(self):
+        """What is left of this payment for corrections to take back."""
+        taken = Payment.objects.filter(reverses=self).aggregate(total=models.Sum("amount"))
+        return self.amount - (taken["total"] or Decimal(0))
+
+    def answer(self):
+        """The storyteller's latest word on this payment: received, or something's wrong."""
+        answers = [
+            r
+            for r in self.responses.all()
+            if r.response
+            in (CompensationResponse.Response.RECEIVED, CompensationResponse.Response.PROBLEM)
+        ]
+        return max(answers, key=lambda r: r.sequence) if answers else None
+
+    def answer_code(self):
+        answer = self.answer()
+        return answer.response if answer else "none"
+
+    # Columns of the admin list and its CSV export.
+
+    def paid_on_date(self):
+        return date_format(self.paid_on, "j F Y")
+
+    paid_on_date.short_description = _("date")
+    paid_on_date.admin_order_field = "paid_on"
+
+    def storyteller_name(self):
+        return str(self.storyteller)
+
+    storyteller_name.short_description = _("storyteller")
+
+    def for_work(self):
+        agreement = self.agreement
+        if agreement.story_id:
+            return f"{agreement.work_label()}: {agreement.story.title}"
+        if agreement.description:
+            return f"{agreement.work_label()}: {agreement.description}"
+        return agreement.work_label()
+
+    for_work.short_description = _("for")
+
+    def kind_label(self):
+        return self.get_kind_display()
+
+    kind_label.short_description = _("kind")
+
+    def signed_display(self):
+        return money.format_money(self.signed_amount, self.currency)
+
+    signed_display.short_description = _("amount")
+
+    def method_label(self):
+        return self.get_method_display()
+
+    method_label.short_description = _("method")
+
+    def answer_label(self):
+        if self.kind != self.Kind.PAYMENT:
+            return ""
+        return str(PAYMENT_ANSWER_LABELS[self.answer_code()])
+
+    answer_label.short_description = _("storyteller's answer")
+
+    def recorded_by_name(self):
+        return self.recorded_by.get_full_name() or self.recorded_by.get_username()
+
+    recorded_by_name.short_description = _("recorded by")
+
+
+PAYMENT_ANSWER_LABELS = {
+    "none": _("Not answered yet"),
+    "received": _("Received"),
+    "problem": _("Something's wrong"),
+}
+
+
+class CompensationResponse(ChainedEntry):
+    """A storyteller's own word about being paid, recorded like consent: never changed."""
+
+    class Response(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed the agreement")
+        DECLINED = "declined", _("Chose not to be paid")
+        WANTS_PAYMENT = "wants_payment", _("Would like to be paid")
+        RECEIVED = "received", _("Received the payment")
+        PROBLEM = "problem", _("Said something's wrong")
+
+    class Method(models.TextChoices):
+        PORTAL = "portal", _("By the storyteller, in their space")
+        IN_PERSON = "in_person", _("In person, recorded by an editor with a witness")
+
+    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    storyteller = models.ForeignKey(
+        Storyteller,
+        verbose_name=_("storyteller"),
+        on_delete=models.PROTECT,
+        related_name="compensation_responses",
+    )
+    response = models.CharField(_("what they said"), max_length=20, choices=Response.choices)
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
+    )
+    # The story's id, not a foreign key: an answer is evidence and stays in the chain even
+    # when the story itself is erased at the storyteller's request.
+    story_id = models.PositiveBigIntegerField(null=True, blank=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
+    )
+    # The terms they confirmed: a later change by an editor needs their confirmation again.
+    terms_hash = models.CharField(max_length=64, blank=True)
+    # Their own words about a problem may hold private details: kept encrypted.
+    message = EncryptedTextField(_("their message"), blank=True)
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.PORTAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    witness_name = models.CharField(max_length=120, blank=True)
+
+    class Meta(ChainedEntry.Meta):
+        verbose_name = _("storyteller's answer")
+        verbose_name_plural = _("storytellers' answers")
+
+    def __str__(self):
+        return f"{self.get_response_display()} · {self.receipt_id}"
+
+    def check_before_append(self):
+        from stories.models import StoryPage
+
+        targets = {
+            "agreement": self.agreement_id,
+            "story": self.story_id,
+            "payment": self.payment_id,
+        }
+        given = {name for name, value in targets.items() if value is not None}
+        allowed = {
+            self.Response.CONFIRMED: [{"agreement"}],
+            self.Response.DECLINED: [{"agreement"}, {"story"}, {"agreement", "story"}],
+            self.Response.WANTS_PAYMENT: [{"agreement"}, {"story"}, {"agreement", "story"}],
+            self.Response.RECEIVED: [{"payment"}],
+            self.Response.PROBLEM: [{"payment"}],
+        }[self.response]
+        if given not in allowed:
+            raise ValidationError(gettext("This answer is about something else."))
+        owners = {
+            self.agreement.storyteller_id if self.agreement_id else None,
+            StoryPage.objects.filter(pk=self.story_id)
+            .values_list("storyteller_id", flat=True)
+            .first()
+            if self.story_id
+            else None,
+            self.payment.storyteller_id if self.payment_id else None,
+        } - {None}
+        if owners != {self.storyteller_id}:
+            raise ValidationError(gettext("A storyteller answers only about their own payments."))
+
+    def chained_fields(self):
+        return {
+            **super().chained_fields(),
+            "receipt_id": str(self.receipt_id),
+            "storyteller": self.storyteller_id,
+            "response": self.response,
+            "agreement": self.agreement_id,
+            "story": self.story_id,
+            "payment": self.payment_id,
+            "terms_hash": self.terms_hash,
+            "message": self.message,
+            "method": self.method,
+            "recorded_by": self.recorded_by_id,
+            "witness_name": self.witness_name,
+        }
+
+    def about(self):
+        if self.payment_id:
+            return str(self.payment)
+        if self.agreement_id:
+            return str(self.agreement)
+        from stories.models import StoryPage
+
+        story = StoryPage.objects.filter(pk=self.story_id).first() if self.story_id else None
+        return story.title if story else ""
+
+    about.short_description = _("about")
+
+
+@register_setting(icon="decimal")
+class CompensationSettings(BaseGenericSetting):
+    """The organisation's rules for paying storytellers."""
+
+    require_agreement_before_publishing = models.BooleanField(
+        _("a story needs a payment agreement before it is published"),
+        default=True,
+        help_text=_(
+            "Until its storyteller has a payment agreement for it, or has chosen not to be "
+            "paid, a story can't be published."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("paying storytellers")
