@@ -289,7 +289,8 @@ class StorytellerReviewTaskState(TaskState):
         self._check_storyteller(user)
         # Approval without a grant for these exact words would let the workflow publish
         # them; the portal records the grant first (services.approve_story).
-        if not revision_verdict(self.revision, require_website=False).allowed:
+        # (Whether payment is agreed matters when the story goes live, not to her say-so.)
+        if not revision_verdict(self.revision, require_website=False, publishing=False).allowed:
             raise NotTheStoryteller("Record the storyteller's consent before approving.")
         return super().approve(user=user, update=update, comment=comment, **kwargs)
 
@@ -416,6 +417,8 @@ class Notification(models.Model):
         WITHDRAWN = "withdrawn", _("A storyteller withdrew a story")
         NOT_PUBLISHED = "not_published", _("A review finished but the story was not published")
         ERASURE_REQUESTED = "erasure_requested", _("A storyteller asked for a story to be erased")
+        NO_PAYMENT_AGREED = "no_payment_agreed", _("A review finished but no payment is agreed")
+        PAYMENT_PROBLEM = "payment_problem", _("A storyteller says a payment is wrong")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sayso_notifications"

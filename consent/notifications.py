@@ -55,6 +55,11 @@ EDITOR_MESSAGES = {
         "A review finished, but the words %(name)s approved have changed since (or their "
         "consent ended), so the story was not published. Send it to them again."
     ),
+    Notification.Kind.NO_PAYMENT_AGREED: (
+        "%(name)s approved a story, but it was not published: no payment is agreed with them "
+        "for it yet. Record an agreement, or that they chose not to be paid, then publish it."
+    ),
+    Notification.Kind.PAYMENT_PROBLEM: "%(name)s says something is wrong with a payment.",
 }
 
 
@@ -62,16 +67,17 @@ def editors():
     return get_user_model().objects.filter(groups__name=EDITORS_GROUP, is_active=True).distinct()
 
 
-def notify_editors(kind, story):
-    """Tell the editors a storyteller made a decision about a story."""
-    storyteller = story.storyteller
+def notify_editors(kind, story, *, storyteller=None, link=None):
+    """Tell the editors a storyteller made a decision about a story (or said something about
+    a payment: then ``story`` may be None, and ``link`` is the admin page to open)."""
+    storyteller = storyteller or story.storyteller
     recipients = list(editors())
     Notification.objects.bulk_create(
         Notification(recipient=user, kind=kind, story=story, storyteller=storyteller)
         for user in recipients
     )
-    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
-        "wagtailadmin_pages:edit", args=[story.pk]
+    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + (
+        link or reverse("wagtailadmin_pages:edit", args=[story.pk])
     )
     message = _(EDITOR_MESSAGES[kind]) % {"name": storyteller.pseudonym}
     _enqueue_email(

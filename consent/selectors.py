@@ -78,16 +78,23 @@ class Verdict:
             )
             % {"name": name, "chosen": self.extra.get("chosen", "")},
             "image": _("%(name)s did not agree to show the photo.") % {"name": name},
+            "no_payment_agreed": _(
+                "No payment is agreed with %(name)s for this story yet. Record an agreement "
+                "for it, or %(name)s can choose not to be paid."
+            )
+            % {"name": name},
         }
         return messages[self.code]
 
 
-def publication_verdict(page, *, require_website=True, on_day=None, entries=None):
+def publication_verdict(page, *, require_website=True, on_day=None, entries=None, publishing=True):
     """May this story page, with exactly its current field values, be public — and if not, why?
 
     Every door asks this: the page's save guard, the editor's form and panel, the workflow's
     finish action, serving, listings, feeds, the expiry sweep and the portal. ``entries``
     (the story's ledger entries, newest first) may be passed in by batch callers.
+    The organisation's payment rule (compensation) gates going live, not staying live:
+    serving, listings and the expiry sweep pass ``publishing=False`` and pay nothing for it.
     """
     storyteller_id = page.storyteller_id
     if storyteller_id is None:
@@ -110,8 +117,18 @@ def publication_verdict(page, *, require_website=True, on_day=None, entries=None
             return Verdict(False, "changes_requested", storyteller_id)
         if entry.decision == ConsentEntry.Decision.EXPIRED:
             return Verdict(False, "expired", storyteller_id, on=entry.created_at.date())
-        return _check_grant_scope(page, entry, storyteller_id, on_day, require_website)
+        verdict = _check_grant_scope(page, entry, storyteller_id, on_day, require_website)
+        if verdict.allowed and publishing and not _payment_settled(story_id, storyteller_id):
+            return Verdict(False, "no_payment_agreed", storyteller_id, entry)
+        return verdict
     return Verdict(False, "waiting", storyteller_id)
+
+
+def _payment_settled(story_id, storyteller_id):
+    """The storyteller has a payment agreement for the story, or chose not to be paid."""
+    from compensation.selectors import publishing_policy_allows
+
+    return publishing_policy_allows(story_id, storyteller_id)
 
 
 def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
@@ -142,14 +159,19 @@ def publicly_consented(stories, *, on_day=None):
         story
         for story in stories
         if publication_verdict(
-            story, on_day=on_day, entries=by_story.get(story.alias_of_id or story.pk, [])
+            story,
+            on_day=on_day,
+            entries=by_story.get(story.alias_of_id or story.pk, []),
+            publishing=False,
         ).allowed
     ]
 
 
-def revision_verdict(revision, *, require_website=True):
+def revision_verdict(revision, *, require_website=True, publishing=True):
     """The verdict for a saved version, rebuilt from the revision as it is stored now."""
-    return publication_verdict(revision.as_object(), require_website=require_website)
+    return publication_verdict(
+        revision.as_object(), require_website=require_website, publishing=publishing
+    )
 
 
 def consent_has_ended(story):

@@ -247,7 +247,10 @@ def expire_due_grants(on_day=None):
     for story in StoryPage.objects.filter(pk__in=set(due)):
         with transaction.atomic():
             expired.extend(_expire_story_grants(story, on_day))
-            if story.live and not publication_verdict(story, on_day=on_day).allowed:
+            if (
+                story.live
+                and not publication_verdict(story, on_day=on_day, publishing=False).allowed
+            ):
                 take_down(story)
     return expired
 

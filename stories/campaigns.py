@@ -18,7 +18,10 @@ def consent_covers(stories, channel, *, on_day=None):
     covered = []
     for story in stories:
         verdict = publication_verdict(
-            story, on_day=on_day, entries=by_story.get(story.alias_of_id or story.pk, [])
+            story,
+            on_day=on_day,
+            entries=by_story.get(story.alias_of_id or story.pk, []),
+            publishing=False,  # which live stories to show, not whether one may go live
         )
         if verdict.allowed and channel in verdict.grant.channels:
             covered.append(story)

@@ -1,6 +1,7 @@
 """Shared fixtures: a small site tree, people in each role, and stories in known states."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,6 +10,8 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.models import Page, Site, Workflow
 
+from compensation.models import Work
+from compensation.services import record_agreement
 from consent import services
 from consent.signals import DEFAULT_WORKFLOW_NAME
 from images.models import SaysoImage
@@ -88,11 +91,20 @@ def photo(db):
     return image
 
 
+STORY_FEE = Decimal("150.00")
+
+
 @pytest.fixture
 def make_story(story_index, editor):
-    """Create a draft story with one revision by the editor."""
+    """Create a draft story with one revision by the editor, and its payment agreement.
 
-    def make(storyteller, slug="a-story", **fields):
+    The organisation's payment rule is on in every test, as it is by default in production:
+    a story is published only once payment for it is agreed (or its storyteller declined
+    payment). So a story made here comes with the agreement an editor would record when
+    drafting it with its storyteller; pass ``agreement=False`` for one without.
+    """
+
+    def make(storyteller, slug="a-story", agreement=True, **fields):
         values = {
             "title": "A story",
             "summary": "A short summary.",
@@ -105,6 +117,15 @@ def make_story(story_index, editor):
             instance=StoryPage(slug=slug, storyteller=storyteller, live=False, **values)
         )
         story.save_revision(user=editor)
+        if agreement:
+            record_agreement(
+                storyteller=storyteller,
+                story=story,
+                work=Work.STORY,
+                amount=STORY_FEE,
+                currency="GBP",
+                agreed_by=editor,
+            )
         return StoryPage.objects.get(pk=story.pk)
 
     return make
