@@ -1,6 +1,7 @@
 from django.urls import path
 
 from advisory.urls import portal_urlpatterns as advisory_urlpatterns
+from compensation.urls import portal_urlpatterns as payment_urlpatterns
 
 from . import rights_views, views
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("receipts/<uuid:receipt_id>/", views.receipt, name="receipt"),
     path("receipts/<uuid:receipt_id>.json", views.receipt_json, name="receipt_json"),
     path("contact/", views.contact, name="contact"),
+    # Spliced in, not include()d, so every check that walks the portal's routes walks these.
+    *payment_urlpatterns,
     path("my-data.json", rights_views.export, name="export"),
     # Spliced in, not include()d, so every check that walks the portal routes walks these.
     *advisory_urlpatterns,
