@@ -11,6 +11,7 @@ import json
 import re
 import time
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,6 +29,8 @@ from django.utils.http import urlsafe_base64_encode
 from wagtail.models import Revision, TaskState
 from wagtail.test.utils.form_data import querydict_from_html
 
+from compensation.models import Agreement, CompensationResponse
+from compensation.services import record_payment
 from consent import services
 from consent.diff import html_to_text
 from consent.exceptions import ConsentRequired
@@ -175,6 +178,15 @@ OWNED_THING_ROUTES = {
 }
 # A campaign waiting for the advisory group: nobody outside the group finds it.
 OWNED_THING_ROUTES |= {"advisory_campaign", "advisory_approve", "advisory_changes"}
+# "My payments": her own page, and each of her agreements and payments by its address.
+OWN_SPACE_ROUTES |= {"payments"}
+OWNED_THING_ROUTES |= {
+    "payments_confirm_agreement",
+    "payments_agreement_choice",
+    "payments_story_choice",
+    "payments_received",
+    "payments_problem",
+}
 ROUTES = {pattern.name: pattern for pattern in PORTAL_URLPATTERNS}
 
 
@@ -199,12 +211,28 @@ def amaras_things(make_story, amara, lucia, review_workflow, editor):
     make_story(lucia, slug="lucias-story", title="Lucía at the market")
     story = StoryPage.objects.get(pk=story.pk)
     revision = story.get_latest_revision()
+    payment = record_payment(
+        agreement=story.agreements.get(),
+        amount=Decimal("75.00"),
+        paid_on=today(),
+        method="mobile_money",
+        reference="AMARA-TRANSFER-3141",
+        recorded_by=editor,
+    )
     return {
         "story": story,
         "revision": revision,
         "receipt": first,
+        "agreement": payment.agreement,
+        "payment": payment,
         "used_token": token,
-        "secrets": [story.title, story.summary, "particular words", str(first.receipt_id)],
+        "secrets": [
+            story.title,
+            story.summary,
+            "particular words",
+            str(first.receipt_id),
+            "AMARA-TRANSFER-3141",
+        ],
     }
 
 
@@ -216,6 +244,8 @@ def fill(parameter, things, amara):
         # Her invitation, already used: a bearer link still working would be its own bug.
         "token": things["used_token"],
         "uidb64": urlsafe_base64_encode(force_bytes(amara.user.pk)),
+        "agreement_id": things["agreement"].public_id,
+        "payment_id": things["payment"].receipt_id,
     }
     if parameter not in values:
         pytest.fail(f"Teach this test which of Amara's things fills <{parameter}>.")
@@ -245,6 +275,7 @@ def everything_a_visitor_could_post(things):
         "password": "not-her-password",
         "new_password1": STRONG_PASSWORD,
         "new_password2": STRONG_PASSWORD,
+        "paid": "no",
     }
 
 
@@ -258,6 +289,7 @@ def ledger_and_story_state(things, amara):
         amara.user.password,
         amara.user.email,
         Storyteller.objects.get(pk=amara.pk).pseudonym,
+        list(CompensationResponse.objects.filter(storyteller=amara).values_list("pk", flat=True)),
     )
 
 
@@ -603,6 +635,17 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
         "token": [token, "an-old-link"],
         "uidb64": [urlsafe_base64_encode(force_bytes(amara.user.pk))],
     }
+    # Her payments too: one paid (so "I received this" and "Something's wrong" show).
+    agreements = list(Agreement.objects.filter(storyteller=amara))
+    payment = record_payment(
+        agreement=agreements[0],
+        amount=Decimal("20.00"),
+        paid_on=today(),
+        method="cash",
+        recorded_by=editor,
+    )
+    values["agreement_id"] = [agreement.public_id for agreement in agreements]
+    values["payment_id"] = [payment.receipt_id]
     reset_token = default_token_generator.make_token(amara.user)
     pages_read = []
 
@@ -636,6 +679,8 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
             assert reverse(f"portal:{route}", args=[story.pk]) in pages_read
     for entry in receipts:
         assert reverse("portal:receipt", args=[entry.receipt_id]) in pages_read
+    assert reverse("portal:payments") in pages_read
+    assert reverse("portal:payments_problem", args=[payment.receipt_id]) in pages_read
 
 
 # 4. Reading before deciding: exactly what the public will see, and what changed.

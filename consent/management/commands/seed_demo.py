@@ -2,6 +2,7 @@
 
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,6 +13,15 @@ from django.db import transaction
 from PIL import Image as PILImage
 from wagtail.models import Page, Site, Workflow
 
+from compensation import services as payments
+from compensation.models import (
+    Agreement,
+    CompensationResponse,
+    Payment,
+    PaymentMethod,
+    PaymentPreference,
+    Work,
+)
 from consent import services
 from consent.models import Storyteller
 from consent.selectors import today
@@ -108,6 +118,30 @@ STORIES = [
     ),
 ]
 
+# What the storytellers are paid: together, every state a payment can be in. The story
+# agreements are recorded before review, since a story is published only once its payment
+# is agreed (or its storyteller chose not to be paid).
+# slug: (amount, currency, payments, the storyteller's answer to the first, a correction)
+STORY_PAYMENTS = {
+    "the-market-at-dawn": ("75000", "NGN", ["75000"], "received", None),
+    "learning-to-sleep-again": ("60000", "NGN", ["20000"], None, None),
+    "the-fishing-boat": ("4000", "PHP", ["2500"], "problem", None),
+    "a-kitchen-in-the-city": ("5000", "PHP", ["5000"], "received", "500"),
+}
+# Amara chose, in her own space, not to be paid for this one.
+STORY_DECLINED = {"what-the-recruiter-said"}
+# Work that is not a story (the advisory group was paid more than agreed, by mistake):
+# teller, work, description, basis, amount, currency, hours, payments, their answer.
+OTHER_WORK = [
+    ("amara", Work.SPEAKING, "Talk at the spring event", "flat", "200", "GBP", None, [], "yes"),
+    ("lucia", Work.ADVISORY, "Advisory group", "hourly", "750", "PHP", "4", ["3500"], None),
+    ("lucia", Work.REVIEW, "Reading the new leaflet", "flat", "1000", "PHP", None, [], "no"),
+]
+PREFERENCES = {
+    "amara": (PaymentMethod.MOBILE_MONEY, "Wallet number ends 0199; text before sending.", True),
+    "lucia": (PaymentMethod.CASH, "Through her caseworker, Tuesdays only.", False),
+}
+
 
 class Command(BaseCommand):
     help = "Seed the demo site: amara, lucia, editor and admin (password sayso-demo)."
@@ -133,6 +167,7 @@ class Command(BaseCommand):
             campaign_index = self.child(home, CampaignIndexPage, "campaigns", "Campaigns")
             photo = self.seed_photo()
             stories = {row[0]: self.seed_story(story_index, row, users, photo) for row in STORIES}
+            self.seed_payments(stories, users)
             self.seed_campaigns(home, campaign_index, stories, users["editor"])
         self.stdout.write(
             self.style.SUCCESS(
@@ -254,6 +289,7 @@ class Command(BaseCommand):
         ]
         index.add_child(instance=story)
         revision = story.save_revision(user=users["editor"])
+        self.agree_payment(story, users)
         if state == "draft":
             return story
 
@@ -286,6 +322,97 @@ class Command(BaseCommand):
         elif state == "expired":
             services.expire_due_grants(on_day=today() + timedelta(days=1))
         return story
+
+    # Payments
+
+    def agree_payment(self, story, users):
+        """Record the story's payment agreement, or its storyteller's choice not to be paid."""
+        storyteller = story.storyteller
+        if story.slug in STORY_DECLINED:
+            if not CompensationResponse.objects.filter(story_id=story.pk).exists():
+                payments.choose_not_to_be_paid(
+                    storyteller=storyteller, story=story, user=storyteller.user
+                )
+        elif story.slug in STORY_PAYMENTS and not story.agreements.exists():
+            amount, currency, *_rest = STORY_PAYMENTS[story.slug]
+            payments.record_agreement(
+                storyteller=storyteller,
+                story=story,
+                work=Work.STORY,
+                amount=Decimal(amount),
+                currency=currency,
+                agreed_by=users["editor"],
+            )
+
+    def seed_payments(self, stories, users):
+        """Payments, answers and preferences, once: a second run finds them and adds nothing."""
+        editor = users["editor"]
+        for teller, (method, notes, affects_benefits) in PREFERENCES.items():
+            PaymentPreference.objects.get_or_create(
+                storyteller=users[teller].storyteller,
+                defaults={
+                    "method": method,
+                    "notes": notes,
+                    "may_affect_benefits": affects_benefits,
+                    "tax_paperwork_on_file": not affects_benefits,
+                },
+            )
+        for slug, (_amount, _currency, paid, answer, correction) in STORY_PAYMENTS.items():
+            story = stories[slug]
+            self.agree_payment(story, users)
+            agreement = story.agreements.get()
+            if agreement.payments.exists():
+                continue
+            made = [self.pay(agreement, amount, editor) for amount in paid]
+            if correction:
+                payments.reverse_payment(
+                    payment=made[0],
+                    amount=Decimal(correction),
+                    reason="Part of it was sent twice.",
+                    recorded_by=editor,
+                )
+            self.answer(made[0], answer, users[story.storyteller.user.username])
+        for teller, work, description, basis, amount, currency, hours, paid, said in OTHER_WORK:
+            storyteller = users[teller].storyteller
+            if Agreement.objects.filter(storyteller=storyteller, description=description).exists():
+                continue
+            agreement = payments.record_agreement(
+                storyteller=storyteller,
+                work=work,
+                description=description,
+                basis=basis,
+                amount=Decimal(amount),
+                hours=Decimal(hours) if hours else None,
+                currency=currency,
+                agreed_by=editor,
+            )
+            for each in paid:
+                self.pay(agreement, each, editor)
+            if said == "yes":
+                payments.confirm_agreement(agreement=agreement, user=users[teller])
+            elif said == "no":
+                payments.choose_not_to_be_paid(
+                    storyteller=storyteller, agreement=agreement, user=users[teller]
+                )
+
+    def pay(self, agreement, amount, editor):
+        preference = PaymentPreference.objects.filter(storyteller=agreement.storyteller).first()
+        return payments.record_payment(
+            agreement=agreement,
+            amount=Decimal(amount),
+            paid_on=today() - timedelta(days=3),
+            method=preference.method if preference else PaymentMethod.BANK_TRANSFER,
+            reference=f"DEMO-{Payment.objects.count() + 1:04d}",
+            recorded_by=editor,
+        )
+
+    def answer(self, payment, answer, user):
+        if answer == "received":
+            payments.confirm_received(payment=payment, user=user)
+        elif answer == "problem":
+            payments.report_problem(
+                payment=payment, user=user, message="Only half of it arrived in my wallet."
+            )
 
     def seed_campaigns(self, home, campaign_index, stories, editor):
         campaigns = [
