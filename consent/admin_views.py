@@ -8,8 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from wagtail.admin.views.generic import CreateView
+from wagtail.admin.views.generic import CreateView, EditView
 
 from stories.models import StoryPage
 
@@ -24,6 +25,31 @@ class StorytellerCreateView(CreateView):
 
     def get_success_url(self):
         return reverse("consent_invite", args=[self.object.pk])
+
+
+class StorytellerEditView(EditView):
+    """Saving private words can take published stories down; the editor is told which."""
+
+    def save_instance(self):
+        instance = super().save_instance()
+        taken_down = getattr(instance, "stories_taken_down", [])
+        if taken_down:
+            messages.warning(
+                self.request,
+                ngettext(
+                    "%(count)d published story contained one of %(name)s's private words, so "
+                    "it was taken off the website: %(titles)s.",
+                    "%(count)d published stories contained %(name)s's private words, so they "
+                    "were taken off the website: %(titles)s.",
+                    len(taken_down),
+                )
+                % {
+                    "count": len(taken_down),
+                    "name": instance.pseudonym,
+                    "titles": ", ".join(f"“{story.title}”" for story in taken_down),
+                },
+            )
+        return instance
 
 
 def invite(request, pk):

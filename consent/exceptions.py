@@ -11,3 +11,14 @@ class NotTheStoryteller(PermissionDenied):
 
 class LedgerIsAppendOnly(Exception):
     """The consent ledger is only ever added to."""
+
+
+class PrivateWordsFound(ConsentRequired):
+    """A version carries its storyteller's private words, so nobody may approve or publish it.
+
+    ``fields`` names where (keys of StoryPage.public_content()); the words are never kept.
+    """
+
+    def __init__(self, message, fields=()):
+        super().__init__(message)
+        self.fields = list(fields)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Task, TaskState
 
+from .crypto import EncryptedTextField
 from .exceptions import LedgerIsAppendOnly, NotTheStoryteller
 
 STORYTELLERS_GROUP = "Storytellers"
@@ -37,6 +38,29 @@ class Storyteller(models.Model):
         _("contact"), max_length=10, choices=Contact.choices, default=Contact.NONE
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Personal data, encrypted at rest (consent.crypto): a database dump shows ciphertext.
+    # Deliberately unsearchable; find storytellers by pseudonym.
+    legal_name = EncryptedTextField(
+        _("legal name"),
+        blank=True,
+        help_text=_("Never shown publicly. A story that contains it can't be published."),
+    )
+    phone = EncryptedTextField(_("phone"), blank=True)
+    postal_address = EncryptedTextField(_("postal address"), blank=True)
+    contact_notes = EncryptedTextField(
+        _("how to reach them safely"),
+        blank=True,
+        help_text=_("Safe times to call, a trusted person to ask for, what never to say."),
+    )
+    private_terms = EncryptedTextField(
+        _("words that must never appear"),
+        blank=True,
+        help_text=_(
+            "One per line: relatives' names, home town, workplace, anything that could identify "
+            "them. A story containing one can't be published. The legal name is always checked "
+            "as a whole; add the family name on its own line if it must never appear either."
+        ),
+    )
 
     class Meta:
         ordering = ["pseudonym"]
@@ -44,6 +68,33 @@ class Storyteller(models.Model):
 
     def __str__(self):
         return self.pseudonym
+
+    def save(self, *args, **kwargs):
+        # The invariant behind the redaction guard: no live story carries its storyteller's
+        # private words. A word added after publication takes such a story down at once,
+        # whoever adds it and wherever (admin, portal, a script).
+        update_fields = kwargs.get("update_fields")
+        words_may_have_changed = self.pk is not None and (
+            update_fields is None or {"legal_name", "private_terms"} & set(update_fields)
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if words_may_have_changed:
+                from .services import take_down_stories_with_private_words
+
+                self.stories_taken_down = take_down_stories_with_private_words(self)
+
+    def private_term_list(self):
+        """The private words the storyteller or their editors listed, one per line."""
+        from .redaction import clean_terms
+
+        return clean_terms((self.private_terms or "").splitlines())
+
+    def guarded_terms(self):
+        """Everything no public page may contain: the private words and the legal name."""
+        from .redaction import clean_terms
+
+        return clean_terms([*self.private_term_list(), self.legal_name or ""])
 
 
 class Channel(models.TextChoices):
@@ -416,6 +467,7 @@ class Notification(models.Model):
         EDITED = "edited", _("A storyteller edited their story")
         WITHDRAWN = "withdrawn", _("A storyteller withdrew a story")
         NOT_PUBLISHED = "not_published", _("A review finished but the story was not published")
+        PRIVATE_WORDS = "private_words", _("A story can't be public: it has private words")
         ERASURE_REQUESTED = "erasure_requested", _("A storyteller asked for a story to be erased")
         NO_PAYMENT_AGREED = "no_payment_agreed", _("A review finished but no payment is agreed")
         PAYMENT_PROBLEM = "payment_problem", _("A storyteller says a payment is wrong")

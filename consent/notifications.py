@@ -60,6 +60,10 @@ EDITOR_MESSAGES = {
         "for it yet. Record an agreement, or that they chose not to be paid, then publish it."
     ),
     Notification.Kind.PAYMENT_PROBLEM: "%(name)s says something is wrong with a payment.",
+    Notification.Kind.PRIVATE_WORDS: (
+        "A story contains one of %(name)s's private words, so it can't be on the website. "
+        "Take the words out and send the story to them again."
+    ),
 }
 
 

@@ -217,3 +217,22 @@ class WelcomeForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class PrivateWordForm(forms.Form):
+    """One word or name the storyteller never wants to see in a published story."""
+
+    word = forms.CharField(
+        label=_("Add a word or a name"),
+        help_text=_("One at a time. Capital letters and accents don't matter."),
+        max_length=200,
+        error_messages={"required": _("Write the word or name first.")},
+    )
+
+    def clean_word(self):
+        from .forms import MIN_PRIVATE_WORD_LENGTH
+
+        word = " ".join(clean_plain_text(self.cleaned_data["word"]).split())
+        if len(word) < MIN_PRIVATE_WORD_LENGTH:
+            raise forms.ValidationError(_("Write at least two letters."))
+        return word

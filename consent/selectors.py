@@ -7,9 +7,30 @@ from datetime import date
 
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_countries import countries
 
+from . import redaction
 from .models import Channel, ConsentEntry, Storyteller
+
+RENDERED_PAGE = "page"
+# What an editor calls each public field, for the redaction guard's reason.
+PUBLIC_FIELD_LABELS = {
+    "title": gettext_lazy("title"),
+    "seo_title": gettext_lazy("title for search engines"),
+    "search_description": gettext_lazy("search description"),
+    "slug": gettext_lazy("web address (slug)"),
+    "summary": gettext_lazy("summary"),
+    "body": gettext_lazy("story"),
+    "content_warnings": gettext_lazy("content warnings"),
+    "byline_name": gettext_lazy("name shown"),
+    "image": gettext_lazy("photo description"),
+    "topics": gettext_lazy("topics"),
+    "region": gettext_lazy("country"),
+    RENDERED_PAGE: gettext_lazy("page as readers see it"),
+}
 
 
 def canonical_json(data):
@@ -83,22 +104,45 @@ class Verdict:
                 "for it, or %(name)s can choose not to be paid."
             )
             % {"name": name},
+            "private_term": self._private_term_reason(name),
         }
         return messages[self.code]
 
+    def _private_term_reason(self, name):
+        # Names the places, never the word: this reason reaches editors' screens and logs.
+        parts = self.extra.get("fields", [])
+        labels = [str(PUBLIC_FIELD_LABELS.get(part, part)) for part in parts]
+        if len(labels) == 1:
+            return _("The %(field)s contains one of %(name)s's private words.") % {
+                "field": labels[0],
+                "name": name,
+            }
+        return _("The %(fields)s contain %(name)s's private words.") % {
+            "fields": get_text_list(labels, _("and")),
+            "name": name,
+        }
 
-def publication_verdict(page, *, require_website=True, on_day=None, entries=None, publishing=True):
+
+def publication_verdict(
+    page, *, require_website=True, on_day=None, entries=None, rendered=None, publishing=True
+):
     """May this story page, with exactly its current field values, be public — and if not, why?
 
     Every door asks this: the page's save guard, the editor's form and panel, the workflow's
     finish action, serving, listings, feeds, the expiry sweep and the portal. ``entries``
-    (the story's ledger entries, newest first) may be passed in by batch callers.
+    (the story's ledger entries, newest first) may be passed in by batch callers; serving
+    passes the ``rendered`` page too, so the guard also reads exactly what a reader would get.
     The organisation's payment rule (compensation) gates going live, not staying live:
     serving, listings and the expiry sweep pass ``publishing=False`` and pay nothing for it.
     """
     storyteller_id = page.storyteller_id
     if storyteller_id is None:
         return Verdict(False, "no_storyteller")
+    # No version carrying its storyteller's private words is public, whatever consent says:
+    # the words could have been added to their list after they approved.
+    fields = private_words_in(page, rendered=rendered)
+    if fields:
+        return Verdict(False, "private_term", storyteller_id, extra={"fields": fields})
     # An alias is governed by its original's consent.
     story_id = page.alias_of_id or page.pk
     if story_id is None:
@@ -144,13 +188,35 @@ def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
     return Verdict(True, "approved", storyteller_id, grant)
 
 
+def private_words_in(page, *, rendered=None):
+    """The public fields of a story page (or "page", for its rendering) holding a private word.
+
+    Reads the storyteller's row for their words: free when it was fetched with the page
+    (select_related("storyteller"), as serving and public_stories() do), one query otherwise.
+    """
+    terms = page.storyteller.guarded_terms()
+    if not terms:
+        return []
+    content = page.public_content()
+    del content["byline_kind"]  # a code, not words
+    if content["image"]:
+        content["image"] = content["image"]["alt"]
+    if content["region"]:
+        content["region"] = [content["region"], str(countries.name(content["region"]))]
+    fields = redaction.fields_containing(content, terms)
+    if rendered is not None and redaction.html_contains_any(rendered, terms):
+        fields.append(RENDERED_PAGE)
+    return fields
+
+
 def publicly_consented(stories, *, on_day=None):
     """The stories (live pages) whose consent holds right now, in the order given.
 
     One ledger query for the lot; prefetch content_warnings, topics and image on the
-    queryset to keep the hashing free of per-story queries.
+    queryset, and select_related storyteller, to keep the checks free of per-story queries.
     """
     stories = list(stories)
+    _attach_storytellers(stories)
     by_story = {}
     story_ids = {story.alias_of_id or story.pk for story in stories}
     for entry in ConsentEntry.objects.filter(story_id__in=story_ids).order_by("-sequence"):
@@ -165,6 +231,21 @@ def publicly_consented(stories, *, on_day=None):
             publishing=False,
         ).allowed
     ]
+
+
+def _attach_storytellers(stories):
+    """Load the storytellers of stories fetched without them, in one query for the lot."""
+    missing = {
+        story.storyteller_id
+        for story in stories
+        if story.storyteller_id and not type(story)._meta.get_field("storyteller").is_cached(story)
+    }
+    if not missing:
+        return
+    storytellers = Storyteller.objects.in_bulk(missing)
+    for story in stories:
+        if story.storyteller_id in storytellers:
+            story.storyteller = storytellers[story.storyteller_id]
 
 
 def revision_verdict(revision, *, require_website=True, publishing=True):

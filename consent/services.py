@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
-from .exceptions import ConsentRequired, NotTheStoryteller
+from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
     Channel,
     ConsentEntry,
@@ -105,12 +105,20 @@ def open_review(story):
     return state.specific if state else None
 
 
+def _refuse_private_words(version):
+    """No one approves words carrying the storyteller's private words (the one rule says why)."""
+    verdict = publication_verdict(version, require_website=False)
+    if verdict.code == "private_term":
+        raise PrivateWordsFound(verdict.reason, fields=verdict.extra["fields"])
+
+
 @transaction.atomic
 def approve_story(*, story, revision, user, scope):
     """The storyteller approves exactly this version, within the scope they chose."""
     story = story.specific
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
+    _refuse_private_words(revision.as_object())
     entry = _append(
         story,
         decision=ConsentEntry.Decision.GRANTED,
@@ -160,6 +168,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
         raise ConsentRequired(
             _("This story was withdrawn. Only the storyteller can give consent again.")
         )
+    _refuse_private_words(revision.as_object())
     return _append(
         story,
         decision=ConsentEntry.Decision.GRANTED,
@@ -206,18 +215,18 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
     return entry
 
 
-def take_down(story):
+def take_down(story, *, log_action="sayso.take_down", keep_review=False):
     """Remove a story from every public place: pages, aliases, search, renditions, caches."""
     from stories.cache import purge_story
     from stories.search import remove_from_search
 
-    review = open_review(story)
+    review = None if keep_review else open_review(story)
     if review is not None:
         review.workflow_state.cancel()
     aliases = list(story.aliases.all().specific())
     if story.live:
         # Wagtail's unpublish also unpublishes the aliases.
-        UnpublishPageAction(story, user=None, log_action="sayso.take_down").execute(
+        UnpublishPageAction(story, user=None, log_action=log_action).execute(
             skip_permission_checks=True
         )
     for alias in aliases:
@@ -230,6 +239,55 @@ def take_down(story):
     if story.image_id:
         story.image.renditions.all().delete()
     purge_story(story, pages)
+
+
+def take_down_stories_with_private_words(storyteller):
+    """Take down the storyteller's live stories that now contain one of their private words.
+
+    Runs whenever their private words or legal name change (Storyteller.save): a word
+    added after publication must not stay public. Like a withdrawal, minus the ledger entry:
+    the storyteller's consent stands, and a corrected version can be approved again.
+    """
+    from stories.models import StoryPage
+
+    taken_down = []
+    live = StoryPage.objects.live().filter(storyteller_id=storyteller.pk).select_related("image")
+    for story in live:
+        story.storyteller = storyteller
+        verdict = publication_verdict(story)
+        if verdict.code != "private_term":
+            continue
+        # A review of a corrected version may be under way: it carries on.
+        take_down(story, log_action="sayso.private_words", keep_review=True)
+        _tell_editors(Notification.Kind.PRIVATE_WORDS, story)
+        taken_down.append(story)
+    if taken_down:
+        logger.warning(
+            "Took down %d stories of storyteller %s: private words",
+            len(taken_down),
+            storyteller.pk,
+        )
+    else:
+        # Cached pages are rendered text; the serve-time check must see fresh pages.
+        from stories.cache import purge_all
+
+        purge_all()
+    return taken_down
+
+
+@transaction.atomic
+def change_private_terms(storyteller, *, add=(), remove=()):
+    """Add and remove private words without losing anyone else's change made meanwhile."""
+    from .models import Storyteller
+    from .redaction import clean_terms, fold
+
+    locked = Storyteller.objects.select_for_update().get(pk=storyteller.pk)
+    removed = {fold(term) for term in remove}
+    terms = [term for term in locked.private_term_list() if fold(term) not in removed]
+    locked.private_terms = "\n".join(clean_terms([*terms, *add]))
+    locked.save(update_fields=["private_terms"])
+    storyteller.private_terms = locked.private_terms
+    return locked.stories_taken_down
 
 
 def expire_due_grants(on_day=None):
@@ -397,6 +455,7 @@ def edit_story(*, story, user, title, summary, body, scope):
     draft.draft_title = draft.title
     draft.summary = clean_plain_text(summary)
     draft.body = clean_story_html(body)
+    _refuse_private_words(draft)
     revision = draft.save_revision(user=user, log_action=True)
     entry = _append(
         story,

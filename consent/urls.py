@@ -19,6 +19,7 @@ urlpatterns = [
     path("receipts/<uuid:receipt_id>/", views.receipt, name="receipt"),
     path("receipts/<uuid:receipt_id>.json", views.receipt_json, name="receipt_json"),
     path("contact/", views.contact, name="contact"),
+    path("private-words/", views.private_words, name="private_words"),
     # Spliced in, not include()d, so every check that walks the portal's routes walks these.
     *payment_urlpatterns,
     path("my-data.json", rights_views.export, name="export"),

@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -22,6 +23,7 @@ from stories.models import StoryPage
 
 from . import selectors, services
 from .diff import story_changes
+from .exceptions import PrivateWordsFound
 from .models import ConsentEntry, Storyteller
 from .portal_forms import (
     UNTIL_DATE,
@@ -30,6 +32,7 @@ from .portal_forms import (
     ChangesForm,
     ContactForm,
     EditStoryForm,
+    PrivateWordForm,
     WelcomeForm,
     WithdrawForm,
 )
@@ -119,9 +122,14 @@ def approve(request, pk):
             request, _("The story changed while you were reading it. Please read it again.")
         )
         return redirect("portal:story", pk=story.pk)
-    entry = services.approve_story(
-        story=story, revision=revision, user=request.user, scope=form.scope()
-    )
+    try:
+        entry = services.approve_story(
+            story=story, revision=revision, user=request.user, scope=form.scope()
+        )
+    except PrivateWordsFound as refusal:
+        # The message names the parts, never the word (messages may travel in a cookie).
+        messages.error(request, private_words_message(refusal.fields, approving=True))
+        return redirect("portal:story", pk=story.pk)
     messages.success(request, _("Thank you. You approved your story."))
     return redirect("portal:receipt", receipt_id=entry.receipt_id)
 
@@ -153,18 +161,26 @@ def edit(request, pk):
     if request.method == "POST":
         form = EditStoryForm(request.POST, story=draft)
         if form.is_valid():
-            entry = services.edit_story(
-                story=story,
-                user=request.user,
-                title=form.cleaned_data["title"],
-                summary=form.cleaned_data["summary"],
-                body=form.cleaned_data["body"],
-                scope=form.scope(),
-            )
-            messages.success(
-                request, _("Your changes are saved. The editors will see your new version.")
-            )
-            return redirect("portal:receipt", receipt_id=entry.receipt_id)
+            try:
+                entry = services.edit_story(
+                    story=story,
+                    user=request.user,
+                    title=form.cleaned_data["title"],
+                    summary=form.cleaned_data["summary"],
+                    body=form.cleaned_data["body"],
+                    scope=form.scope(),
+                )
+            except PrivateWordsFound as refusal:
+                for name in refusal.fields:
+                    form.add_error(
+                        name if name in form.fields else None,
+                        private_words_message([name], approving=False),
+                    )
+            else:
+                messages.success(
+                    request, _("Your changes are saved. The editors will see your new version.")
+                )
+                return redirect("portal:receipt", receipt_id=entry.receipt_id)
     else:
         initial = _initial_scope(draft, request.storyteller)
         initial.update(title=draft.title, summary=draft.summary, body=draft.body)
@@ -184,6 +200,62 @@ def withdraw(request, pk):
     else:
         form = WithdrawForm()
     return render(request, "consent/portal/withdraw.html", {"story": story, "form": form})
+
+
+# What the storyteller calls the parts of their story.
+STORY_PARTS = {
+    "title": gettext_lazy("title"),
+    "summary": gettext_lazy("summary"),
+    "body": gettext_lazy("story"),
+    "slug": gettext_lazy("web address"),
+    "image": gettext_lazy("photo description"),
+}
+
+
+def private_words_message(fields, *, approving):
+    """Tell the storyteller where one of their private words is, in their own terms."""
+    from django.utils.text import get_text_list
+
+    parts = get_text_list([str(STORY_PARTS.get(name, _("details"))) for name in fields], _("and"))
+    if approving:
+        return _(
+            "One of the words you asked us never to publish is in the %(parts)s, so this can't "
+            "be approved as it is. Ask for changes, or edit it yourself."
+        ) % {"parts": parts}
+    return _(
+        "This has one of the words you asked us never to publish. Take it out, or remove it "
+        "from your list of words that must never appear."
+    )
+
+
+@storyteller_required
+def private_words(request):
+    """The storyteller's own list of words that must never appear in a published story."""
+    storyteller = request.storyteller
+    form = PrivateWordForm()
+    if request.method == "POST":
+        if "remove" in request.POST:
+            services.change_private_terms(storyteller, remove=[request.POST["remove"]])
+            messages.success(request, _("Removed from your list."))
+            return redirect("portal:private_words")
+        form = PrivateWordForm(request.POST)
+        if form.is_valid():
+            taken_down = services.change_private_terms(storyteller, add=[form.cleaned_data["word"]])
+            messages.success(request, _("Added. No story with it can go on the website."))
+            if taken_down:
+                messages.warning(
+                    request,
+                    _(
+                        "One of your stories on the website had it, so we took that story off "
+                        "the website just now. The editors have been told."
+                    ),
+                )
+            return redirect("portal:private_words")
+    return render(
+        request,
+        "consent/portal/private_words.html",
+        {"words": storyteller.private_term_list(), "form": form},
+    )
 
 
 @storyteller_required

@@ -12,6 +12,7 @@ from wagtail.permissions import register_permission_policy
 from .admin_panels import StorytellerDecisionsPanel
 from .admin_views import (
     StorytellerCreateView,
+    StorytellerEditView,
     invite,
     mark_notifications_read,
     record_in_person,
@@ -30,6 +31,7 @@ class StorytellerViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     add_view_class = StorytellerCreateView
+    edit_view_class = StorytellerEditView
 
     def get_form_class(self, for_update=False):
         return StorytellerForm
@@ -93,6 +95,11 @@ def register_consent_log_actions(actions):
         gettext_lazy("Taken down: consent withdrawn or ended"),
         gettext_lazy("Taken down because consent was withdrawn or ended"),
     )
+    actions.register_action(
+        "sayso.private_words",
+        gettext_lazy("Taken down: it contains the storyteller's private words"),
+        gettext_lazy("Taken down because it contains the storyteller's private words"),
+    )
 
 
 @hooks.register("register_admin_urls")
@@ -119,8 +126,6 @@ def register_erasure_requests_menu_item():
         icon_name="bin",
         order=10000,
     )
-
-
 
 
 @hooks.register("construct_homepage_panels")

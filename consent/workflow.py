@@ -46,7 +46,10 @@ def publish_approved_revision(workflow_state, user=None):
         from .notifications import notify_editors
 
         logger.warning("Not publishing story %s: %s", page.pk, verdict.code)
-        kinds = {"no_payment_agreed": Notification.Kind.NO_PAYMENT_AGREED}
+        kinds = {
+            "no_payment_agreed": Notification.Kind.NO_PAYMENT_AGREED,
+            "private_term": Notification.Kind.PRIVATE_WORDS,
+        }
         notify_editors(kinds.get(verdict.code, Notification.Kind.NOT_PUBLISHED), page)
         return None
     # The model's own guard checks consent again as the page is saved; the storyteller's

@@ -16,10 +16,11 @@ MAX_QUERY_LENGTH = 200
 
 
 def public_stories():
-    """Live stories with what hashing and cards need, ready for publicly_consented()."""
+    """Live stories with what hashing, the private-words check and cards need, ready for
+    publicly_consented()."""
     return (
         StoryPage.objects.live()
-        .select_related("image")
+        .select_related("image", "storyteller")
         .prefetch_related("content_warnings", "topics")
         .order_by("-first_published_at", "-pk")
     )

@@ -162,7 +162,7 @@ PUBLIC_ROUTES = {
 }
 # The storyteller's own pages that name no one in their address: another storyteller sees
 # their own things there; anyone else is refused.
-OWN_SPACE_ROUTES = {"home", "history", "contact", "export"}
+OWN_SPACE_ROUTES = {"home", "history", "contact", "export", "private_words"}
 # The advisory group's list of campaigns to read: a storyteller outside the group sees it empty.
 OWN_SPACE_ROUTES |= {"advisory_campaigns"}
 # Pages whose address names one of the storyteller's things (a story, a receipt).

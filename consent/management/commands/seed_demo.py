@@ -40,6 +40,27 @@ from stories.models import (
 
 DEMO_PASSWORD = "sayso-demo"  # noqa: S105 (documented demo-only password)
 
+# Made-up personal details, stored encrypted, that no public page may ever show (the leak
+# scan in tests/test_leak_scan.py crawls the seeded site for every one of them).
+PERSONAL_DETAILS = {
+    "amara": {
+        "email": "adaeze.okonkwo@example.org",
+        "legal_name": "Adaeze Okonkwo",
+        "phone": "+234 803 555 0199",
+        "postal_address": "14 Ogui Road\nEnugu\nNigeria",
+        "contact_notes": "Text first. Ask for Ada; never mention the organisation.",
+        "private_terms": "Okonkwo\nEnugu\nChidi\nOgui Road",
+    },
+    "lucia": {
+        "email": "",
+        "legal_name": "María Lucía Ferrer",
+        "phone": "+63 917 555 0142",
+        "postal_address": "Purok 3, Barangay San Isidro\nIloilo City\nPhilippines",
+        "contact_notes": "Only through her caseworker, Tuesdays.",
+        "private_terms": "Ferrer\nIloilo\nRosario\nSan Isidro",
+    },
+}
+
 STORIES = [
     # slug, title, storyteller, state, summary, body, warnings, topics, region, with photo
     (
@@ -196,11 +217,25 @@ class Command(BaseCommand):
                     pseudonym=pseudonym, contact_preference=contact, username=username
                 )
             users[username] = storyteller.user
+            self.seed_personal_details(storyteller, PERSONAL_DETAILS[username])
         for user in users.values():
             if not user.check_password(DEMO_PASSWORD):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
         return users
+
+    def seed_personal_details(self, storyteller, details):
+        """Fill in made-up personal details, once: a second run keeps what is there."""
+        details = dict(details)
+        email = details.pop("email")
+        if email and not storyteller.user.email:
+            storyteller.user.email = email
+            storyteller.user.save(update_fields=["email"])
+        empty = [name for name in details if not getattr(storyteller, name)]
+        for name in empty:
+            setattr(storyteller, name, details[name])
+        if empty:
+            storyteller.save(update_fields=empty)
 
     # Pages
 
