@@ -46,9 +46,13 @@ def configure(workdir):
 
 
 def seed(stories, campaigns):
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from wagtail.models import Page, Site
 
+    from compensation.services import record_agreement
     from consent import services
     from stories.models import (
         CampaignIndexPage,
@@ -73,6 +77,7 @@ def seed(stories, campaigns):
     topics = [Topic.objects.create(name=f"Topic {i}", slug=f"topic-{i}") for i in range(5)]
     tellers = [services.create_storyteller(pseudonym=f"Teller {i}") for i in range(20)]
     scope = services.Scope(channels=("website",), byline="pseudonym")
+    editor, _created = get_user_model().objects.get_or_create(username="bench-editor")
     made = []
     for i in range(stories):
         teller = tellers[i % len(tellers)]
@@ -91,6 +96,15 @@ def seed(stories, campaigns):
         )
         story.topics = [topics[i % len(topics)]]
         revision = story.save_revision()
+        # Published only once payment is agreed (compensation's policy, on by default).
+        record_agreement(
+            storyteller=teller,
+            story=story,
+            work="story",
+            amount=Decimal("150.00"),
+            currency="GBP",
+            agreed_by=editor,
+        )
         services.approve_story(story=story, revision=revision, user=teller.user, scope=scope)
         revision.publish()
         made.append(story)
