@@ -15,7 +15,11 @@ keepalive = 5
 max_requests = 50_000
 max_requests_jitter = 5_000
 wsgi_app = "sayso.wsgi:application"
-# Readers' and storytellers' addresses are not ours to keep: no access log by default.
+# Readers' and storytellers' addresses are not ours to keep: no access log by default,
+# and if one is switched on it records no client address and no query string (searches).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
+# gunicorn logs "Invalid request from ip=..." at debug level, so never below info.
+loglevel = "info"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

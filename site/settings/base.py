@@ -159,6 +159,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_CLIENT_IP_CALLABLE = "consent.middleware.no_client_ip"
 AXES_DISABLE_ACCESS_LOG = True
+# Axes logs each sign-in with the user name, address and browser; ours logs the route only.
+AXES_CLIENT_STR_CALLABLE = "sayso.logs.axes_client_str"
 # axes.W006 warns that locking by IP is off; we lock the account itself (so rotating
 # user agents or cookies gains nothing) because we deliberately keep no IP addresses.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -190,11 +192,35 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Frontend caches to purge when a story changes (e.g. a CDN); none by default.
 WAGTAILFRONTENDCACHE = {}
 
+# Logs carry no IP address, story text or personal field (sayso/logs.py, tests/test_logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_story_addresses": {"()": "sayso.logs.NoStoryAddresses"}},
+    "formatters": {
+        "private": {
+            "()": "sayso.logs.PrivateFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "private"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        # Django's defaults would also mail every error, with the whole request (client
+        # address, form fields: story text), to ADMINS. Only our console handler, here.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        # Request warnings ("Not Found: <path>", "Gone: <path>") name a path only, never the
+        # query string or client; a story's slug becomes /stories/[story]/.
+        "django.request": {"filters": ["no_story_addresses"], "level": "NOTSET"},
+        # With DEBUG on, every SQL statement is logged with its parameters at DEBUG.
+        "django.db.backends": {"level": "WARNING"},
+        # At DEBUG, a missing template variable is logged with the whole template context:
+        # the story, its changes, a storyteller's private words.
+        "django.template": {"level": "WARNING"},
+        # Wagtail logs page titles ("Page published: <title>") at INFO; its audit log in
+        # the database already records who did what, for editors.
+        "wagtail": {"level": "WARNING"},
+    },
 }
 
 # Who holds the storytellers' data, as printed on their consent receipts.
