@@ -120,7 +120,10 @@ def _tell_confirmers(story):
 
 @transaction.atomic
 def confirm_erasure(*, erasure_request, editor):
-    """An editor with the right confirms a storyteller's request: the story is erased now."""
+    """An editor with the right confirms a storyteller's request: the story is erased now.
+
+    Returns the confirmed request, or None when the request had lapsed.
+    """
     if not editor.has_perm(CONFIRM_PERMISSION):
         raise PermissionDenied
     erasure_request = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
@@ -128,11 +131,13 @@ def confirm_erasure(*, erasure_request, editor):
         raise ErasureNotPossible(_("This request was already confirmed."))
     story = erasure_request.story.specific
     # The storyteller may have approved the story again since asking: only their latest
-    # say counts, and a story they want public again is not erased.
+    # say counts, so the request lapses and nothing is erased.
     if not may_be_erased(story):
-        raise ErasureNotPossible(
-            _("The storyteller approved this story again after asking, so it is not erased.")
-        )
+        ErasureRequest.objects.filter(pk=erasure_request.pk).delete()
+        Notification.objects.filter(
+            story_id=story.pk, kind=Notification.Kind.ERASURE_REQUESTED
+        ).delete()
+        return None
     erase_story(story, confirmed_by=editor)
     ErasureRequest.objects.filter(pk=erasure_request.pk).update(
         confirmed_at=timezone.now(), confirmed_by=editor, story=None

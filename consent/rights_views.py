@@ -47,7 +47,9 @@ class EraseForm(forms.Form):
 def erase(request, pk):
     """Ask for a withdrawn story to be erased, or change your mind before it is done."""
     story = _own_story(request, pk)
-    pending = erasure.pending_request(story)
+    possible = erasure.may_be_erased(story)
+    # A request made before approving the story again has lapsed.
+    pending = erasure.pending_request(story) if possible else None
     form = EraseForm()
     if request.method == "POST":
         if request.POST.get("action") == "keep":
@@ -55,7 +57,7 @@ def erase(request, pk):
             messages.success(request, _("Your story will be kept. Nothing was erased."))
             return redirect("portal:story", pk=story.pk)
         form = EraseForm(request.POST)
-        if form.is_valid() and pending is None and erasure.may_be_erased(story):
+        if form.is_valid() and pending is None and possible:
             erasure.request_erasure(story=story, user=request.user)
             messages.success(
                 request,
@@ -68,7 +70,7 @@ def erase(request, pk):
         "status": story_status(story),
         "form": form,
         "pending": pending,
-        "possible": erasure.may_be_erased(story),
+        "possible": possible,
         "last_story": not others.exists(),
     }
     return render(request, "consent/portal/erase.html", context)
@@ -108,11 +110,20 @@ def confirm_erasure(request, pk):
     story = erasure_request.story.specific
     if request.method == "POST":
         try:
-            erasure.confirm_erasure(erasure_request=erasure_request, editor=request.user)
+            done = erasure.confirm_erasure(erasure_request=erasure_request, editor=request.user)
         except erasure.ErasureNotPossible as refusal:
             messages.error(request, str(refusal))
         else:
-            messages.success(request, _("Erased. The consent ledger keeps only tombstones."))
+            if done is None:
+                messages.warning(
+                    request,
+                    _(
+                        "The storyteller approved this story again after asking, so their "
+                        "request lapsed. Nothing was erased."
+                    ),
+                )
+            else:
+                messages.success(request, _("Erased. The consent ledger keeps only tombstones."))
         return redirect("consent_erasure_requests")
     return TemplateResponse(
         request,

@@ -616,17 +616,24 @@ def test_the_storyteller_can_change_their_mind_before_confirmation(
     assert StoryPage.objects.filter(pk=amaras_story.pk).exists()
 
 
-def test_a_story_approved_again_after_asking_is_not_erased(
+def test_a_story_approved_again_after_asking_is_not_erased_and_the_request_lapses(
     amaras_story, amara, harriet, django_capture_on_commit_callbacks
 ):
     ask_for_erasure(amara, amaras_story)
     approve(amaras_story, amara)
+    erase_page = signed_in(amara.user).get(reverse("portal:erase", args=[amaras_story.pk]))
 
-    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+    _listing, page, done = confirm_as(
+        harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks
+    )
 
+    assert "You asked for this story to be erased" not in erase_page.content.decode()
+    assert "approved this story again after asking" in page.content.decode()
+    assert done.status_code == 302
     assert StoryPage.objects.filter(pk=amaras_story.pk).exists()
-    assert ErasureRequest.objects.get().is_pending
+    assert not ErasureRequest.objects.exists()
     assert not ConsentEntry.objects.filter(erased_at__isnull=False).exists()
+    assert not Notification.objects.filter(kind=Notification.Kind.ERASURE_REQUESTED).exists()
 
 
 # The chain after erasure: still tamper-evident
