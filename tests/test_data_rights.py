@@ -22,7 +22,7 @@ from PIL import Image as PILImage
 from wagtail.models import Revision
 
 from compensation.models import Agreement, PaymentMethod
-from compensation.services import record_payment
+from compensation.services import choose_not_to_be_paid, record_payment
 from consent import services
 from consent.crypto import EncryptedTextField
 from consent.exceptions import LedgerIsAppendOnly
@@ -533,6 +533,28 @@ def test_payment_records_stay_without_the_story(
     )
     assert kept.payments.get().entry_hash == payment.entry_hash
     assert "The payments ledger is intact" in verify_ledger()
+
+
+def test_a_story_with_payment_answers_is_refused_clearly_and_nothing_changes(
+    amaras_story, amara, harriet, django_capture_on_commit_callbacks
+):
+    # The answers ledger has no tombstones yet (a known gap): refuse, change nothing.
+    choose_not_to_be_paid(storyteller=amara, story=amaras_story, user=amara.user)
+    ask_for_erasure(amara, amaras_story)
+    entries = list(ConsentEntry.objects.filter(story=amaras_story).values())
+
+    client = signed_in(harriet)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("consent_confirm_erasure", args=[ErasureRequest.objects.get().pk]),
+            follow=True,
+        )
+
+    assert "can&#x27;t be erased yet" in response.content.decode()
+    assert StoryPage.objects.filter(pk=amaras_story.pk).exists()
+    assert list(ConsentEntry.objects.filter(story=amaras_story).values()) == entries
+    assert ErasureRequest.objects.get().is_pending
+    assert ledger_problems() == []
 
 
 def test_personal_fields_stay_while_another_story_of_theirs_remains(
