@@ -251,7 +251,12 @@ def take_down_stories_with_private_words(storyteller):
     from stories.models import StoryPage
 
     taken_down = []
-    live = StoryPage.objects.live().filter(storyteller_id=storyteller.pk).select_related("image")
+    # Aliases go down with their original (take_down), so only originals are checked.
+    live = (
+        StoryPage.objects.live()
+        .filter(storyteller_id=storyteller.pk, alias_of__isnull=True)
+        .select_related("image")
+    )
     for story in live:
         story.storyteller = storyteller
         verdict = publication_verdict(story)

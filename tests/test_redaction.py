@@ -24,7 +24,14 @@ from stories.models import ContentWarning, StoryPage, Topic
 
 from .conftest import approve
 from .test_portal import PortalClient, form_data, text_of
-from .test_publish_doors import click_publish, schedule, sign_off, submit_for_review
+from .test_publish_doors import (
+    click_publish,
+    make_alias,
+    partner_index,  # noqa: F401 (a fixture)
+    schedule,
+    sign_off,
+    submit_for_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -382,6 +389,29 @@ def test_a_word_an_editor_adds_in_the_admin_takes_the_story_down_and_the_admin_s
 
     assert "1 published story contained one of Amara's private words" in text_of(response)
     assert_gone_from_every_public_place(client, published_with_town)
+
+
+def test_a_word_added_after_publication_takes_the_storys_aliases_down_too(
+    client,
+    published_with_town,
+    amara,
+    editor,
+    partner_index,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    admin = PortalClient()
+    admin.force_login(editor)
+    make_alias(admin, published_with_town, partner_index, slug=published_with_town.slug)
+    alias = StoryPage.objects.get(alias_of=published_with_town)
+    assert alias.live and client.get(alias.url).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        words_for(amara, TOWN)
+
+    assert not StoryPage.objects.get(pk=alias.pk).live
+    assert client.get(alias.url).status_code == 404
+    notes = Notification.objects.filter(recipient=editor, kind=Notification.Kind.PRIVATE_WORDS)
+    assert [note.story_id for note in notes] == [published_with_town.pk]  # told once
 
 
 def test_after_the_word_is_taken_out_and_approved_again_the_story_can_return(
