@@ -5,7 +5,6 @@ units are not ours to maintain. Only currencies some country uses as legal tende
 offered: a storyteller is paid in money they can spend.
 """
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -17,6 +16,7 @@ from babel.numbers import (
     get_currency_symbol,
 )
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,7 @@ def currencies_in_use():
     """ISO 4217 codes that some territory uses as legal tender today, sorted."""
     from babel.numbers import get_territory_currencies
 
-    today = date.today()
+    today = timezone.now().date()
     codes = set()
     for territory in get_global("territory_currencies"):
         codes.update(get_territory_currencies(territory, start_date=today, tender=True))

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wagtail.models import ModelLogEntry
 
 from compensation import selectors, services
 from compensation.balances import Balance, per_currency
@@ -205,6 +206,7 @@ def test_corrections_never_take_back_more_than_their_payment(amara, editor, paid
         transaction.set_rollback(True)
 
 
+@settings(database=None)
 @given(
     entries=st.lists(
         st.tuples(
@@ -983,8 +985,24 @@ def test_payment_preferences_keep_their_notes_encrypted_and_out_of_the_list(clie
             "SELECT notes FROM compensation_paymentpreference WHERE id = %s", [preference.pk]
         )
         assert "centre" not in cursor.fetchone()[0]
+    client.post(
+        reverse("compensation_preferences:edit", args=[preference.pk]),
+        {
+            "storyteller": amara.pk,
+            "method": PaymentMethod.CASH,
+            "notes": "Meet at the library on Fridays",
+            "may_affect_benefits": "on",
+        },
+    )
+    preference.refresh_from_db()
+    assert preference.notes == "Meet at the library on Fridays"
+    assert not preference.tax_paperwork_on_file
     listing = client.get(reverse("compensation_preferences:index"))
-    assert "centre" not in listing.content.decode()
+    assert "centre" not in listing.content.decode() and "library" not in listing.content.decode()
+    # Wagtail's audit log of the create and the edit names the preference, never the notes.
+    logged = [f"{entry.label} {entry.data}" for entry in ModelLogEntry.objects.all()]
+    assert len(logged) == 2
+    assert not [line for line in logged if "centre" in line or "library" in line]
     portal = portal_text(signed_in(amara).get(reverse("portal:payments")))
     assert "We pay you by: Cash." in portal and "centre" not in portal
 
