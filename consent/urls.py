@@ -22,9 +22,8 @@ urlpatterns = [
     path("private-words/", views.private_words, name="private_words"),
     # Spliced in, not include()d, so every check that walks the portal's routes walks these.
     *payment_urlpatterns,
-    path("my-data.json", rights_views.export, name="export"),
-    # Spliced in, not include()d, so every check that walks the portal routes walks these.
     *advisory_urlpatterns,
+    path("my-data.json", rights_views.export, name="export"),
     path("welcome/<str:token>/", views.welcome, name="welcome"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),
