@@ -214,6 +214,12 @@ class Agreement(models.Model):
 
     story_title.short_description = _("story")
 
+    def for_what(self):
+        """The story's title, or the editor's few words on what the work was."""
+        return self.story.title if self.story_id else self.description
+
+    for_what.short_description = _("for")
+
     def agreed_amount(self):
         return money.format_money(self.total, self.currency)
 

@@ -1,9 +1,12 @@
 """Reads about compensation: balances, answers, and the publishing policy's one question."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.db.models import Prefetch
 
-from .balances import per_currency
-from .models import Agreement, CompensationResponse, CompensationSettings, Payment
+from .balances import Balance, per_currency
+from .models import Agreement, CompensationResponse, CompensationSettings, Payment, today
 
 STATUSES = ("owed", "paid", "overpaid", "disputed", "declined")
 
@@ -121,3 +124,53 @@ def publishing_policy_allows(story_id, storyteller_id):
 
 def agreements_for_story(story):
     return with_answers(Agreement.objects.filter(story_id=story.pk))
+
+
+def owed_by_currency():
+    """What is still owed, one group per currency, each agreement listed oldest first.
+
+    Groups come in the order of their oldest owed agreement, so the longest wait leads;
+    totals are per currency and never added across currencies.
+    """
+    agreements = with_answers(Agreement.objects.order_by("agreed_on", "pk"))
+    groups = {}
+    for agreement in agreements:
+        if agreement.balance().owed > 0:
+            groups.setdefault(agreement.currency, []).append(agreement)
+    return [
+        OwedInCurrency(currency, rows, per_currency(a.balance() for a in rows)[0])
+        for currency, rows in groups.items()
+    ]
+
+
+@dataclass(frozen=True)
+class OwedInCurrency:
+    """The agreements with money still owed in one currency, and their total."""
+
+    currency: str
+    agreements: list
+    balance: Balance
+
+
+def first_payments_in_time(days=30, on_day=None):
+    """(storytellers counted, of them paid within `days` of their first agreement).
+
+    Each storyteller is judged on their first agreement they did not decline: paid in time
+    when its first payment is dated within `days` of the agreement. Someone whose agreement
+    is younger than `days` and not yet paid is not counted yet: their time has not run out.
+    """
+    on_day = on_day or today()
+    window = timedelta(days=days)
+    first = {}
+    for agreement in with_answers(Agreement.objects.order_by("agreed_on", "pk")):
+        if agreement.storyteller_id in first or agreement.is_declined():
+            continue
+        first[agreement.storyteller_id] = agreement
+    counted = paid_in_time = 0
+    for agreement in first.values():
+        paid_on = [p.paid_on for p in agreement.payments.all() if p.kind == Payment.Kind.PAYMENT]
+        in_time = bool(paid_on) and min(paid_on) <= agreement.agreed_on + window
+        if in_time or on_day > agreement.agreed_on + window:
+            counted += 1
+            paid_in_time += in_time
+    return counted, paid_in_time

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -23,6 +24,8 @@ from wagtail.test.utils.form_data import querydict_from_html
 from advisory.exceptions import AdvisoryReviewRequired, NotAnAdvisoryMember
 from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
 from advisory.signals import CAMPAIGN_WORKFLOW_NAME
+from compensation import services as compensation_services
+from compensation.models import PaymentMethod, PaymentPreference, Work
 from consent import services
 from consent.models import ConsentEntry
 from consent.selectors import today
@@ -781,3 +784,290 @@ def test_a_campaign_without_the_requirement_publishes_as_before(campaign_index, 
     campaign.save_revision(user=editor).publish(user=editor)
 
     assert CampaignPage.objects.get(pk=campaign.pk).live
+
+
+# 7. Compensation: what is owed, the report, and how soon storytellers are paid.
+
+
+def days_ago(days):
+    return today() - timedelta(days=days)
+
+
+def agree(storyteller, editor, amount, currency, *, agreed, work=Work.SPEAKING, about=""):
+    return compensation_services.record_agreement(
+        storyteller=storyteller,
+        work=work,
+        amount=Decimal(amount),
+        currency=currency,
+        agreed_by=editor,
+        description=about,
+        agreed_on=days_ago(agreed),
+    )
+
+
+def pay(agreement, editor, amount, *, paid):
+    return compensation_services.record_payment(
+        agreement=agreement,
+        amount=Decimal(amount),
+        paid_on=days_ago(paid),
+        method=PaymentMethod.BANK_TRANSFER,
+        recorded_by=editor,
+    )
+
+
+@pytest.fixture
+def money_owed(amara, lucia, editor):
+    """Agreements in every state, in three currencies, agreed on known days."""
+    seeded = {
+        "amara_gbp": agree(amara, editor, "150.00", "GBP", agreed=40, about="Spring panel"),
+        "lucia_gbp": agree(
+            lucia, editor, "80.00", "GBP", agreed=10, work=Work.REVIEW, about="Reading day"
+        ),
+        "lucia_eur": agree(lucia, editor, "200.00", "EUR", agreed=60, about="Radio interview"),
+        "amara_jpy": agree(amara, editor, "5000", "JPY", agreed=20, about="Workshop"),
+        "amara_declined": agree(
+            amara, editor, "30.00", "EUR", agreed=5, work=Work.ADVISORY, about="Advice"
+        ),
+        "lucia_overpaid": agree(lucia, editor, "20.00", "GBP", agreed=15, about="Quote"),
+    }
+    pay(seeded["amara_gbp"], editor, "50.00", paid=35)
+    pay(seeded["amara_jpy"], editor, "5000", paid=18)
+    pay(seeded["lucia_overpaid"], editor, "25.00", paid=14)
+    compensation_services.choose_not_to_be_paid(
+        storyteller=amara, agreement=seeded["amara_declined"], user=amara.user
+    )
+    return seeded
+
+
+def test_home_shows_compensation_owed_per_currency_oldest_agreement_first(
+    editor_client, money_owed
+):
+    response = editor_client.get(reverse("wagtailadmin_home"))
+
+    panel = soup_of(response).select_one('[data-workspace-panel="compensation_owed"]')
+    groups = [
+        (
+            group["data-currency"],
+            words(group.select_one("[data-owed-total]")),
+            [words(row) for row in group.select("[data-row]")],
+        )
+        for group in panel.select("[data-currency]")
+    ]
+    # Paid, overpaid and declined agreements owe nothing; EUR leads, its debt is oldest.
+    assert groups == [
+        (
+            "EUR",
+            "EUR: €200.00 owed",
+            [f"Lucía — Speaking: Radio interview · €200.00 owed since {days_ago(60):%-d %B %Y}"],
+        ),
+        (
+            "GBP",
+            "GBP: £180.00 owed",
+            [
+                f"Amara — Speaking: Spring panel · £100.00 owed since {days_ago(40):%-d %B %Y}",
+                f"Lucía — A review session: Reading day · £80.00 owed since "
+                f"{days_ago(10):%-d %B %Y}",
+            ],
+        ),
+    ]
+    assert words(panel.select_one("h2")) == "Compensation owed (3)"
+
+
+def test_compensation_owed_is_shown_only_to_people_who_may_see_payments(client, money_owed):
+    from django.contrib.auth import get_user_model
+
+    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    client.force_login(moderator)
+
+    response = client.get(reverse("wagtailadmin_home"))
+
+    shown = {
+        panel["data-workspace-panel"]
+        for panel in soup_of(response).select("[data-workspace-panel]")
+    }
+    assert "waiting_for_storytellers" in shown  # a ledger reader sees the other panels
+    assert "compensation_owed" not in shown
+    assert "€200.00" not in response.content.decode()
+
+
+def test_home_says_when_nothing_is_owed(editor_client, amara, editor):
+    paid_up = agree(amara, editor, "40.00", "GBP", agreed=3)
+    pay(paid_up, editor, "40.00", paid=1)
+
+    response = editor_client.get(reverse("wagtailadmin_home"))
+
+    panel = soup_of(response).select_one('[data-workspace-panel="compensation_owed"]')
+    assert words(panel) == "Compensation owed Nothing is owed to any storyteller."
+
+
+def report_table(response):
+    soup = soup_of(response)
+    header = [words(th) for th in soup.select("table.listing thead th")]
+    rows = [[words(td) for td in tr.select("td")] for tr in soup.select("table.listing tbody tr")]
+    return header, rows
+
+
+def expected_report_row(pseudonym, work, about, currency, agreed, paid, owed, status, days):
+    return [
+        pseudonym,
+        work,
+        about,
+        currency,
+        agreed,
+        paid,
+        owed,
+        status,
+        f"{days_ago(days):%-d %B %Y}",
+    ]
+
+
+SEEDED_REPORT = {
+    "lucia_eur": expected_report_row(
+        "Lucía", "Speaking", "Radio interview", "EUR", "€200.00", "€0.00", "€200.00", "Owed", 60
+    ),
+    "amara_gbp": expected_report_row(
+        "Amara", "Speaking", "Spring panel", "GBP", "£150.00", "£50.00", "£100.00", "Owed", 40
+    ),
+    "amara_jpy": expected_report_row(
+        "Amara", "Speaking", "Workshop", "JPY", "¥5,000", "¥5,000", "¥0", "Paid", 20
+    ),
+    "lucia_overpaid": expected_report_row(
+        "Lucía",
+        "Speaking",
+        "Quote",
+        "GBP",
+        "£20.00",
+        "£25.00",
+        "-£5.00",
+        "Paid more than agreed",
+        15,
+    ),
+    "lucia_gbp": expected_report_row(
+        "Lucía", "A review session", "Reading day", "GBP", "£80.00", "£0.00", "£80.00", "Owed", 10
+    ),
+    "amara_declined": expected_report_row(
+        "Amara",
+        "Advisory work",
+        "Advice",
+        "EUR",
+        "€30.00",
+        "€0.00",
+        "€0.00",
+        "Chose not to be paid",
+        5,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({}, list(SEEDED_REPORT)),
+        ({"status": "owed"}, ["lucia_eur", "amara_gbp", "lucia_gbp"]),
+        ({"currency": "GBP"}, ["amara_gbp", "lucia_overpaid", "lucia_gbp"]),
+    ],
+)
+def test_compensation_report_lists_each_agreement_and_its_exports_match_the_list(
+    editor_client, money_owed, amara, query, expected
+):
+    amara.legal_name = "Amara Okonkwo-Legal"
+    amara.save()
+    PaymentPreference.objects.create(
+        storyteller=amara, method=PaymentMethod.CASH, notes="Meet at the SECRET café"
+    )
+    url = reverse("workspace_compensation")
+
+    page = editor_client.get(url, query)
+    header, rows = report_table(page)
+    as_csv = editor_client.get(url, {**query, "export": "csv"})
+    csv_table = csv_rows(as_csv)
+    xlsx_table = xlsx_rows(editor_client.get(url, {**query, "export": "xlsx"}))
+
+    assert rows == [SEEDED_REPORT[name] for name in expected]
+    assert csv_table == [header, *rows]
+    assert xlsx_table == [header, *rows]
+    for body in (page.content.decode(), "\n".join(",".join(row) for row in csv_table)):
+        assert "Okonkwo" not in body and "SECRET" not in body
+
+
+def test_only_people_who_may_see_payments_open_the_compensation_report(client, money_owed, amara):
+    from django.contrib.auth import get_user_model
+
+    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    for person in (moderator, amara.user):
+        client.force_login(person)
+        response = client.get(reverse("workspace_compensation"))
+        assert response.status_code in (302, 403)
+        assert "Radio interview" not in response.content.decode()
+
+
+def storyteller_named(pseudonym):
+    from consent.models import Storyteller
+
+    return Storyteller.objects.get(pseudonym=pseudonym)
+
+
+@pytest.fixture
+def payment_timings(editor):
+    """Storytellers first paid on known days after their first agreement."""
+    # (days since the agreement, days after it that the first payment came, or None)
+    timings = {
+        "Ada": (50, 10),  # in time
+        "Bea": (45, 30),  # in time: the thirtieth day still counts
+        "Cai": (60, 31),  # late
+        "Dev": (40, None),  # never paid, and the 30 days are over
+        "Eli": (35, 2),  # in time
+        "Fay": (10, None),  # not paid yet, but still within the 30 days: not counted
+    }
+    for n, (name, (agreed, paid_after)) in enumerate(timings.items()):
+        storyteller = make_storyteller(name, f"timing{n}")
+        first = agree(storyteller, editor, "100.00", "GBP", agreed=agreed)
+        if paid_after is not None:
+            pay(first, editor, "100.00", paid=agreed - paid_after)
+    # A later agreement doesn't change how soon Ada was first paid.
+    agree(storyteller_named("Ada"), editor, "60.00", "EUR", agreed=5)
+    # Someone who chose not to be paid is not counted as paid late.
+    gus = make_storyteller("Gus", "timing-gus")
+    declined = agree(gus, editor, "100.00", "GBP", agreed=70)
+    compensation_services.choose_not_to_be_paid(storyteller=gus, agreement=declined, user=gus.user)
+    return timings
+
+
+def test_share_of_storytellers_paid_within_30_days_is_shown_from_five(
+    editor_client, payment_timings
+):
+    response = editor_client.get(reverse("workspace_impact"))
+
+    # Ada, Bea and Eli of the five counted (Fay's 30 days are not over; Gus declined).
+    assert figure(response, "paid_within_30_days") == f"{round(100 * 3 / 5)}%"
+
+
+def test_share_paid_within_30_days_from_fewer_than_five_storytellers_is_not_shown(
+    editor_client, editor
+):
+    for n in range(4):
+        storyteller = make_storyteller(f"Few{n}", f"few{n}")
+        pay(agree(storyteller, editor, "10.00", "GBP", agreed=40), editor, "10.00", paid=39)
+
+    response = editor_client.get(reverse("workspace_impact"))
+
+    assert figure(response, "paid_within_30_days") == "not shown: fewer than 5 storytellers"
+    assert "100" not in words(soup_of(response).select_one(".impact-figures"))
+
+
+def test_story_editor_side_panel_shows_the_storys_compensation_beside_its_consent(
+    editor_client, make_story, amara, editor
+):
+    story = make_story(amara, slug="paid-story", title="Paid in full")
+    approve(story, amara)
+    agreement = story.agreements.get()
+    pay(agreement, editor, agreement.total, paid=0)
+
+    response = editor_client.get(reverse("wagtailadmin_pages:edit", args=[story.pk]))
+
+    soup = soup_of(response)
+    assert soup.select("[data-consent-scope] [data-scope]")
+    status = words(soup.select_one("[data-compensation-status]"))
+    assert "Telling a story : £150.00 agreed, £150.00 paid, £0.00 still owed — Paid." in status

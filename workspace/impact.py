@@ -92,6 +92,7 @@ def impact_figures():
         "published_total": selectors.suppress(published_total),
         "withdrawals_total": selectors.suppress(withdrawals_total),
         "median_days": selectors.median_days_to_decision(),
+        "paid_within_30_days": selectors.share_paid_within_30_days(),
         "published_chart": bar_chart([(_month_label(m), c) for m, c in published]),
         "withdrawals_chart": bar_chart([(_month_label(m), c) for m, c in withdrawals]),
     }

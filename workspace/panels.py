@@ -19,12 +19,18 @@ class WorkspacePanel(Component):
     def rows(self):
         raise NotImplementedError
 
+    def count(self, rows):
+        """The number in the heading: how many things wait."""
+        return len(rows)
+
     def get_context_data(self, parent_context=None):
+        rows = self.rows()
         return {
             "panel": self,
             "heading": self.heading,
             "empty": self.empty,
-            "rows": self.rows(),
+            "rows": rows,
+            "count": self.count(rows),
         }
 
 
@@ -72,9 +78,30 @@ class RecentWithdrawalsPanel(WorkspacePanel):
         return selectors.recent_withdrawals()
 
 
+class CompensationOwedPanel(WorkspacePanel):
+    """Money still owed to storytellers, per currency, oldest agreement first."""
+
+    name = "compensation_owed"
+    order = 64
+    heading = _("Compensation owed")
+    empty = _("Nothing is owed to any storyteller.")
+    template_name = "workspace/panels/owed.html"
+
+    def rows(self):
+        from compensation.selectors import owed_by_currency
+
+        return owed_by_currency()
+
+    def count(self, rows):
+        return sum(len(group.agreements) for group in rows)
+
+
 HOME_PANELS = [
     WaitingForStorytellersPanel,
     ChangesAskedForPanel,
     GrantsEndingPanel,
     RecentWithdrawalsPanel,
 ]
+
+# Shown only to people who may see what storytellers are paid.
+COMPENSATION_PANELS = [CompensationOwedPanel]

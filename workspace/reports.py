@@ -7,6 +7,8 @@ from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from compensation import selectors as compensation_selectors
+from compensation.models import AGREEMENT_STATUS_LABELS, Agreement
 from consent.models import ConsentEntry, Storyteller
 from stories.models import StoryPage
 
@@ -129,3 +131,52 @@ class _TurnaroundRow:
         self.decided = turnaround.decided
         self.decision = turnaround.decision
         self.days_text = f"{turnaround.days:.1f}"
+
+
+class CompensationFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[(code, AGREEMENT_STATUS_LABELS[code]) for code in compensation_selectors.STATUSES],
+        method="filter_status",
+        empty_label=_("Any"),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = ["currency", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return compensation_selectors.filter_by_status(queryset, value)
+
+
+class CompensationReport(ReportView):
+    """Every agreement with what was paid and what is owed, in its own currency.
+
+    Pseudonyms only: no legal names, no payment preferences or notes. The export holds the
+    list's own columns, read through the same accessors, so the two always match.
+    """
+
+    page_title = _("Compensation")
+    header_icon = "decimal"
+    index_url_name = "workspace_compensation"
+    index_results_url_name = "workspace_compensation_results"
+    permission_policy = ModelPermissionPolicy(Agreement)
+    permission_required = "view"
+    filterset_class = CompensationFilterSet
+    export_filename = "compensation"
+    columns = [
+        Column("storyteller.pseudonym", label=_("Storyteller")),
+        Column("work_label", label=_("Work")),
+        Column("for_what", label=_("For")),
+        Column("currency", label=_("Currency")),
+        Column("agreed_amount", label=_("Agreed")),
+        Column("paid_amount", label=_("Paid")),
+        Column("owed_amount", label=_("Still owed")),
+        Column("status_label", label=_("Status")),
+        Column("agreed_on_date", label=_("Date agreed")),
+    ]
+    list_export = [column.name for column in columns]
+    export_headings = {column.name: column.label for column in columns}
+
+    def get_queryset(self):
+        return compensation_selectors.with_answers(Agreement.objects.order_by("agreed_on", "pk"))

@@ -239,3 +239,12 @@ def median_days_to_decision():
     days = [turnaround.days for turnaround in review_turnarounds()]
     value = round(statistics.median(days), 1) if days else None
     return Figure("median_days_to_decision", value, len(days), "days")
+
+
+def share_paid_within_30_days():
+    """Of storytellers with an agreement, the percentage first paid within 30 days of it."""
+    from compensation.selectors import first_payments_in_time
+
+    counted, in_time = first_payments_in_time(days=SOON.days)
+    value = round(100 * in_time / counted) if counted else None
+    return Figure("share_paid_within_30_days", value, counted, "%")

@@ -4,8 +4,8 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from .impact import impact_view
-from .panels import HOME_PANELS
-from .reports import ConsentLedgerReport, ReviewTurnaroundReport
+from .panels import COMPENSATION_PANELS, HOME_PANELS
+from .reports import CompensationReport, ConsentLedgerReport, ReviewTurnaroundReport
 
 
 @hooks.register("construct_homepage_panels")
@@ -13,6 +13,8 @@ def add_workspace_panels(request, panels):
     """What waits on whom, for the people who may read the consent ledger."""
     if request.user.has_perm("consent.view_consententry"):
         panels.extend(panel(request) for panel in HOME_PANELS)
+    if request.user.has_perm("compensation.view_agreement"):
+        panels.extend(panel(request) for panel in COMPENSATION_PANELS)
 
 
 @hooks.register("register_admin_urls")
@@ -33,6 +35,12 @@ def register_workspace_urls():
             "reports/turnaround/results/",
             ReviewTurnaroundReport.as_view(results_only=True),
             name="workspace_turnaround_results",
+        ),
+        path("reports/compensation/", CompensationReport.as_view(), name="workspace_compensation"),
+        path(
+            "reports/compensation/results/",
+            CompensationReport.as_view(results_only=True),
+            name="workspace_compensation_results",
         ),
         path("reports/impact/", impact_view, name="workspace_impact"),
     ]
@@ -64,4 +72,16 @@ def register_turnaround_report():
 def register_impact_report():
     return LedgerReadersMenuItem(
         _("Impact"), reverse_lazy("workspace_impact"), icon_name="pick", order=702
+    )
+
+
+class CompensationReadersMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("compensation.view_agreement")
+
+
+@hooks.register("register_reports_menu_item")
+def register_compensation_report():
+    return CompensationReadersMenuItem(
+        _("Compensation"), reverse_lazy("workspace_compensation"), icon_name="decimal", order=703
     )
