@@ -58,3 +58,25 @@ def review_waiting_on(campaign_pk, user):
         )
         .first()
     )
+
+
+def finished_reviews():
+    """Advisory reviews a member approved or asked changes on, newest decision first."""
+    return (
+        AdvisoryReviewTaskState.objects.filter(
+            status__in=[TaskState.STATUS_APPROVED, TaskState.STATUS_REJECTED],
+            finished_by__isnull=False,
+        )
+        .select_related("revision", "finished_by")
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def review_for_payment(pk):
+    """A finished advisory review and the storyteller who did it, or (None, None)."""
+    from consent.models import Storyteller
+
+    review = finished_reviews().filter(pk=pk).first()
+    if review is None:
+        return None, None
+    return review, Storyteller.objects.filter(user_id=review.finished_by_id).first()

@@ -30,7 +30,24 @@ class AgreementCreateView(CreateView):
             agreement.story = story
             agreement.storyteller_id = story.storyteller_id
             agreement.work = Work.STORY
+        advisory = self.request.GET.get("advisory_review")
+        if advisory and advisory.isdigit():
+            self._prefill_advisory_work(agreement, int(advisory))
         return agreement
+
+    def _prefill_advisory_work(self, agreement, review_pk):
+        """Paying a storyteller for the advisory review they did: who, and for what."""
+        from advisory.selectors import review_for_payment
+
+        review, storyteller = review_for_payment(review_pk)
+        if storyteller is None:
+            return
+        agreement.storyteller = storyteller
+        agreement.work = Work.ADVISORY
+        agreement.basis = Agreement.Basis.HOURLY
+        agreement.description = _("Advisory review of “%(campaign)s”") % {
+            "campaign": review.revision.object_str
+        }
 
 
 class PaymentIndexView(IndexView):

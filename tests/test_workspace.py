@@ -1071,3 +1071,40 @@ def test_story_editor_side_panel_shows_the_storys_compensation_beside_its_consen
     assert soup.select("[data-consent-scope] [data-scope]")
     status = words(soup.select_one("[data-compensation-status]"))
     assert "Telling a story : £150.00 agreed, £150.00 paid, £0.00 still owed — Paid." in status
+
+
+def test_an_editor_records_a_members_advisory_review_as_paid_advisory_work(
+    editor_client, advisory_member, campaign_in_review
+):
+    client = portal_client(advisory_member)
+    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
+    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
+    client.post(action, decision_form(page, action))
+
+    report = soup_of(editor_client.get(reverse("workspace_advisory_reviews")))
+    (row,) = report.select("table.listing tbody tr")
+    assert [words(td) for td in row.select("td")][:2] == ["Advised campaign", "Nadia"]
+    link = row.select_one("a")
+    assert words(link) == "Record as paid advisory work"
+
+    form_page = editor_client.get(link["href"])
+    data = querydict_from_html(form_page.content.decode(), form_id="w-editor-form")
+    data["amount"] = "25.00"
+    data["hours"] = "2"
+    response = editor_client.post(link["href"], data)
+
+    assert response.status_code == 302
+    agreement = advisory_member.agreements.get()
+    assert agreement.work == Work.ADVISORY
+    assert agreement.description == "Advisory review of “Advised campaign”"
+    assert agreement.total == Decimal("50.00")
+
+
+def test_only_people_who_record_agreements_open_the_advisory_reviews_report(client, amara):
+    from django.contrib.auth import get_user_model
+
+    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    for person in (moderator, amara.user):
+        client.force_login(person)
+        assert client.get(reverse("workspace_advisory_reviews")).status_code in (302, 403)

@@ -1,12 +1,15 @@
 """Reports for editors, as Wagtail report views with CSV and XLSX export."""
 
 import django_filters
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from advisory.selectors import finished_reviews
 from compensation import selectors as compensation_selectors
 from compensation.models import AGREEMENT_STATUS_LABELS, Agreement
 from consent.models import ConsentEntry, Storyteller
@@ -180,3 +183,63 @@ class CompensationReport(ReportView):
 
     def get_queryset(self):
         return compensation_selectors.with_answers(Agreement.objects.order_by("agreed_on", "pk"))
+
+
+class AdvisoryReviewsReport(ReportView):
+    """Finished advisory reviews, each with a way to record it as paid advisory work.
+
+    For the people who record agreements; members who are storytellers are named by their
+    pseudonym only, and others are not named at all.
+    """
+
+    page_title = _("Advisory reviews")
+    header_icon = "group"
+    index_url_name = "workspace_advisory_reviews"
+    index_results_url_name = "workspace_advisory_reviews_results"
+    permission_policy = ModelPermissionPolicy(Agreement)
+    permission_required = "add"
+    export_filename = "advisory-reviews"
+    columns = [
+        Column("campaign", label=_("Campaign")),
+        Column("member", label=_("Member")),
+        DateColumn("finished_at", label=_("Decided")),
+        Column("decision", label=_("Decision")),
+        TitleColumn("record_label", label=_("Pay for it"), get_url=lambda row: row.record_url),
+    ]
+    list_export = ["campaign", "member", "finished_at", "decision"]
+    export_headings = {column.name: column.label for column in columns}
+
+    def get_queryset(self):
+        return [_AdvisoryRow(review, storyteller) for review, storyteller in _with_members()]
+
+    def filter_queryset(self, queryset):
+        return queryset
+
+
+def _with_members():
+    reviews = list(finished_reviews())
+    members = {
+        storyteller.user_id: storyteller
+        for storyteller in Storyteller.objects.filter(
+            user_id__in=[review.finished_by_id for review in reviews]
+        )
+    }
+    return [(review, members.get(review.finished_by_id)) for review in reviews]
+
+
+class _AdvisoryRow:
+    def __init__(self, review, storyteller):
+        self.campaign = review.revision.object_str
+        self.finished_at = review.finished_at
+        self.decision = (
+            _("Approved") if review.status == review.STATUS_APPROVED else _("Asked for changes")
+        )
+        self.member = (
+            storyteller.pseudonym if storyteller else _("A member who is not a storyteller")
+        )
+        self.record_label = _("Record as paid advisory work") if storyteller else ""
+        self.record_url = (
+            reverse("compensation_agreements:add") + "?" + urlencode({"advisory_review": review.pk})
+            if storyteller
+            else None
+        )

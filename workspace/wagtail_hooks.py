@@ -5,7 +5,12 @@ from wagtail.admin.menu import MenuItem
 
 from .impact import impact_view
 from .panels import COMPENSATION_PANELS, HOME_PANELS
-from .reports import CompensationReport, ConsentLedgerReport, ReviewTurnaroundReport
+from .reports import (
+    AdvisoryReviewsReport,
+    CompensationReport,
+    ConsentLedgerReport,
+    ReviewTurnaroundReport,
+)
 
 
 @hooks.register("construct_homepage_panels")
@@ -41,6 +46,16 @@ def register_workspace_urls():
             "reports/compensation/results/",
             CompensationReport.as_view(results_only=True),
             name="workspace_compensation_results",
+        ),
+        path(
+            "reports/advisory-reviews/",
+            AdvisoryReviewsReport.as_view(),
+            name="workspace_advisory_reviews",
+        ),
+        path(
+            "reports/advisory-reviews/results/",
+            AdvisoryReviewsReport.as_view(results_only=True),
+            name="workspace_advisory_reviews_results",
         ),
         path("reports/impact/", impact_view, name="workspace_impact"),
     ]
@@ -84,4 +99,19 @@ class CompensationReadersMenuItem(MenuItem):
 def register_compensation_report():
     return CompensationReadersMenuItem(
         _("Compensation"), reverse_lazy("workspace_compensation"), icon_name="decimal", order=703
+    )
+
+
+class AgreementRecordersMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("compensation.add_agreement")
+
+
+@hooks.register("register_reports_menu_item")
+def register_advisory_reviews_report():
+    return AgreementRecordersMenuItem(
+        _("Advisory reviews"),
+        reverse_lazy("workspace_advisory_reviews"),
+        icon_name="group",
+        order=704,
     )
