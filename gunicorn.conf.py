@@ -10,10 +10,11 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then (leaks); rarely, since a fresh worker starts with a cold
-# local-memory cache.
-max_requests = 50_000
-max_requests_jitter = 5_000
+# Workers are not recycled by default: a fresh worker starts with a cold local-memory page
+# cache, and at thousands of requests a second any fixed limit comes round every few
+# seconds. Set GUNICORN_MAX_REQUESTS if a leak ever needs it.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
 wsgi_app = "sayso.wsgi:application"
 # Readers' and storytellers' addresses are not ours to keep: no access log by default,
 # and if one is switched on it records no client address and no query string (searches).
