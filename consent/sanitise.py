@@ -8,7 +8,11 @@ from django.utils.html import strip_tags
 # The portal editor's features: paragraphs, bold, italic, lists and links. Nothing else
 # survives, so pasted or hostile markup can't add scripts, styles, images or frames.
 ALLOWED_TAGS = {"p", "br", "b", "i", "ul", "ol", "li", "a"}
-ALLOWED_ATTRIBUTES = {"a": ["href"]}
+# data-block-key: the ids Wagtail's editor gives paragraphs and list items (no words).
+ALLOWED_ATTRIBUTES = {
+    "a": ["href"],
+    **{tag: ["data-block-key"] for tag in ("p", "li")},
+}
 ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
 RENAMES = {"strong": "b", "em": "i", "div": "p"}
 # A tag left open at the very end (`<img src=x onerror=...` with no `>`) is markup, and
@@ -16,6 +20,7 @@ RENAMES = {"strong": "b", "em": "i", "div": "p"}
 # live wherever it is ever output unescaped next to a `>`. So it goes, like any other tag.
 _UNCLOSED_TAG_AT_END = re.compile(r"<[a-zA-Z/!?][^>]*\Z")
 _LINE_BREAK = re.compile(r"<br\s*/?>")
+_STARTS_WITH_BLOCK = re.compile(r"<(p|ul|ol)[\s>]")
 
 
 def clean_story_html(html):
@@ -32,9 +37,25 @@ def clean_story_html(html):
     )
     # Wagtail's editor only reads self-closed line breaks; "<br>" makes the admin page fail.
     cleaned = _LINE_BREAK.sub("<br/>", cleaned).strip()
-    if cleaned and not cleaned.startswith(("<p>", "<ul>", "<ol>")):
+    if cleaned and not _STARTS_WITH_BLOCK.match(cleaned):
         cleaned = f"<p>{cleaned}</p>"
-    return cleaned
+    return as_wagtail_stores_it(cleaned)
+
+
+def as_wagtail_stores_it(html):
+    """The same rich text in the form Wagtail's editor saves it.
+
+    Stored any other way, the editor's unchanged form differs from the stored text, so
+    approving a storyteller's version from the page editor would save a "new" version and
+    send it back to her for approval. The block keys the editor adds (random ids, no words)
+    are kept through cleaning, so cleaning twice gives the same text.
+    """
+    from wagtail.admin.rich_text.converters.contentstate import ContentstateConverter
+
+    from stories.models import STORY_RICH_TEXT_FEATURES
+
+    converter = ContentstateConverter(STORY_RICH_TEXT_FEATURES)
+    return converter.to_database_format(converter.from_database_format(html))
 
 
 def clean_plain_text(text):

@@ -450,3 +450,28 @@ def test_autosave_by_code_over_the_approved_version_loses_the_approval(editor, m
     with pytest.raises(ConsentRequired, match=re.escape(WAITING_FOR_AMARA)):
         rewritten.publish(user=editor)
     assert not is_live(story)
+
+
+def test_approving_a_storytellers_own_version_from_the_page_editor_publishes_it(
+    client, editor, make_story, amara
+):
+    # The storyteller's words were cleaned and stored by the portal, not by the admin's
+    # rich-text editor; the editor's unchanged form must not count as a change to them.
+    story = make_story(amara)
+    services.edit_story(
+        story=story,
+        user=amara.user,
+        title="A story",
+        summary="A short summary.",
+        body="<p>My words, <b>my</b> way.</p><ul><li>one</li></ul>",
+        scope=services.Scope(channels=("website",), byline="pseudonym"),
+    )
+    assert reload(story).current_workflow_task_state.task.name == "Editors' sign-off"
+    client.force_login(editor)
+    data = edit_form(client, story)
+    data.update({"action-workflow-action": "true", "workflow-action-name": "approve"})
+
+    client.post(edit_url(story), data, follow=True)
+
+    assert is_live(story)
+    assert "<b>my</b>" in reload(story).body
