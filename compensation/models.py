@@ -22,14 +22,12 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from consent.crypto import EncryptedTextField
 from consent.models import Storyteller
 
+# One "today" for the whole project (UTC); migrations refer to it as compensation.models.today.
+from consent.selectors import today  # noqa: F401
+
 from . import money
 from .balances import Balance
 from .chain import ChainedEntry
-
-
-def today():
-    """Today's date in UTC."""
-    return timezone.now().date()
 
 
 class Work(models.TextChoices):
