@@ -2,9 +2,12 @@
 
 from django.db import transaction
 
+from core.db import retrying
+
 from .exceptions import NotAnAdvisoryMember
 
 
+@retrying
 @transaction.atomic
 def approve_campaign(*, review, user, comment=""):
     """A member approves the campaign exactly as they read it."""
@@ -14,6 +17,7 @@ def approve_campaign(*, review, user, comment=""):
     return review.approve(user=user, comment=comment)
 
 
+@retrying
 @transaction.atomic
 def ask_for_changes(*, review, user, comment):
     """A member sends the campaign back to the editors with their comment."""

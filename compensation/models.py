@@ -24,10 +24,10 @@ from consent.models import Storyteller
 
 # One "today" for the whole project (UTC); migrations refer to it as compensation.models.today.
 from consent.selectors import today  # noqa: F401
+from core.ledger import LedgerEntry
 
 from . import money
 from .balances import Balance
-from .chain import ChainedEntry
 
 
 class Work(models.TextChoices):
@@ -296,7 +296,7 @@ class PaymentPreference(models.Model):
         return gettext("Payment preferences of %(name)s") % {"name": self.storyteller}
 
 
-class Payment(ChainedEntry):
+class Payment(LedgerEntry):
     """Money paid to a storyteller, or a correction reversing part or all of a payment."""
 
     class Kind(models.TextChoices):
@@ -339,7 +339,9 @@ class Payment(ChainedEntry):
         related_name="+",
     )
 
-    class Meta(ChainedEntry.Meta):
+    ledger_title = "The payments ledger"
+
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
 
@@ -347,8 +349,17 @@ class Payment(ChainedEntry):
         return f"{self.get_kind_display()} {self.signed_display()} · {self.paid_on:%Y-%m-%d}"
 
     def check_before_append(self):
-        """The ledger's own rules, checked as the entry is chained (the chain is locked)."""
-        agreement = self.agreement
+        """The ledger's own rules, checked as the entry is chained (the chain is locked).
+
+        Declining an agreement locks this ledger too (CompensationResponse), so "she chose
+        not to be paid" and "no money was paid yet" can't both be true of a racing pair.
+        """
+        # Read afresh under the lock: a copy loaded before it may predate her answer.
+        agreement = Agreement.objects.get(pk=self.agreement_id)
+        if self.kind == self.Kind.PAYMENT and agreement.is_declined():
+            raise ValidationError(
+                gettext("%(name)s chose not to be paid for this.") % {"name": agreement.storyteller}
+            )
         if self.storyteller_id != agreement.storyteller_id:
             raise ValidationError(gettext("A payment is for the agreement's own storyteller."))
         if self.currency != agreement.currency:
@@ -472,7 +483,7 @@ PAYMENT_ANSWER_LABELS = {
 }
 
 
-class CompensationResponse(ChainedEntry):
+class CompensationResponse(LedgerEntry):
     """A storyteller's own word about being paid, recorded like consent: never changed."""
 
     class Response(models.TextChoices):
@@ -517,16 +528,30 @@ class CompensationResponse(ChainedEntry):
     )
     witness_name = models.CharField(max_length=120, blank=True)
 
-    class Meta(ChainedEntry.Meta):
+    ledger_title = "The ledger of storytellers' answers"
+
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("storyteller's answer")
         verbose_name_plural = _("storytellers' answers")
 
     def __str__(self):
         return f"{self.get_response_display()} · {self.receipt_id}"
 
+    def ledgers_to_lock_first(self):
+        # Declining checks that nothing was paid: the payments ledger must hold still.
+        if self.response == self.Response.DECLINED and self.agreement_id is not None:
+            return [Payment]
+        return []
+
     def check_before_append(self):
         from stories.models import StoryPage
 
+        if self.response == self.Response.DECLINED and self.agreement_id is not None:
+            paid = Agreement.objects.get(pk=self.agreement_id).balance().paid
+            if paid > 0:
+                raise ValidationError(
+                    gettext("Money was already paid for this. Talk with the editors about it.")
+                )
         targets = {
             "agreement": self.agreement_id,
             "story": self.story_id,

@@ -5,8 +5,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from consent.exceptions import NotTheStoryteller
+from core.db import retrying
+from core.ledger import lock_head
 
-from .chain import lock_chain
 from .models import Agreement, CompensationResponse, Payment, today
 
 
@@ -46,9 +47,13 @@ def record_agreement(
     return agreement
 
 
+@retrying
 @transaction.atomic
 def record_payment(*, agreement, amount, paid_on, method, recorded_by, reference=""):
     """Add a payment to the ledger. More than agreed is allowed, and shows as overpaid."""
+    # With the payments ledger locked, a decline recorded at the same moment is either
+    # seen here or waits for this payment and is refused (CompensationResponse).
+    lock_head(Payment)
     agreement = Agreement.objects.select_related("storyteller").get(pk=agreement.pk)
     if agreement.is_declined():
         raise PaymentRefused(
@@ -69,12 +74,13 @@ def record_payment(*, agreement, amount, paid_on, method, recorded_by, reference
     return payment
 
 
+@retrying
 @transaction.atomic
 def reverse_payment(*, payment, amount, reason, recorded_by, on=None):
     """Correct a payment by taking back part or all of it; never more than is left of it."""
     if not reason.strip():
         raise PaymentRefused(_("Say why the payment is being corrected."))
-    lock_chain(Payment)
+    lock_head(Payment)
     payment = Payment.objects.select_related("agreement").get(pk=payment.pk)
     correction = Payment(
         agreement=payment.agreement,
@@ -104,6 +110,7 @@ def _answer(storyteller, response, **fields):
     return entry
 
 
+@retrying
 @transaction.atomic
 def confirm_agreement(*, agreement, user):
     """The storyteller confirms the agreement's terms as they read them."""
@@ -120,6 +127,7 @@ def _paid_so_far(agreement):
     return Agreement.objects.get(pk=agreement.pk).balance().paid
 
 
+@retrying
 @transaction.atomic
 def choose_not_to_be_paid(
     *, storyteller, agreement=None, story=None, user=None, recorded_by=None, witness_name=""
@@ -131,7 +139,7 @@ def choose_not_to_be_paid(
     """
     fields = _who_records(storyteller, user, recorded_by, witness_name)
     if agreement is not None:
-        lock_chain(Payment)
+        lock_head(Payment)
         if _paid_so_far(agreement) > 0:
             raise PaymentRefused(
                 _("Money was already paid for this. Talk with the editors about it.")
@@ -145,6 +153,7 @@ def choose_not_to_be_paid(
     )
 
 
+@retrying
 @transaction.atomic
 def choose_to_be_paid(*, storyteller, agreement=None, story=None, user=None):
     """The storyteller changes their mind: they would like to be paid after all."""
@@ -172,6 +181,7 @@ def _who_records(storyteller, user, recorded_by, witness_name):
     }
 
 
+@retrying
 @transaction.atomic
 def confirm_received(*, payment, user):
     """The storyteller says the money arrived."""
@@ -179,6 +189,7 @@ def confirm_received(*, payment, user):
     return _answer(payment.storyteller, CompensationResponse.Response.RECEIVED, payment=payment)
 
 
+@retrying
 @transaction.atomic
 def report_problem(*, payment, user, message):
     """The storyteller says something's wrong with a payment; the editors are told."""

@@ -1,5 +1,8 @@
 from django.core.exceptions import PermissionDenied
 
+# The ledgers are one implementation in core; the name stays importable from here.
+from core.exceptions import LedgerIsAppendOnly  # noqa: F401
+
 
 class ConsentRequired(PermissionDenied):
     """A story was about to go live with words its storyteller has not approved."""
@@ -7,10 +10,6 @@ class ConsentRequired(PermissionDenied):
 
 class NotTheStoryteller(PermissionDenied):
     """Someone other than the story's storyteller tried to decide for them."""
-
-
-class LedgerIsAppendOnly(Exception):
-    """The consent ledger is only ever added to."""
 
 
 class PrivateWordsFound(ConsentRequired):

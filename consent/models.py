@@ -1,7 +1,5 @@
 """Storytellers, the append-only consent ledger, and the storyteller review task."""
 
-import hashlib
-import json
 import secrets
 import uuid
 from datetime import UTC
@@ -11,6 +9,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Task, TaskState
+
+from core.hashing import sha256_of
+from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
 from .crypto import EncryptedTextField
 from .exceptions import LedgerIsAppendOnly, NotTheStoryteller
@@ -105,17 +106,7 @@ class Channel(models.TextChoices):
     PRESS = "press", _("Press")
 
 
-class ConsentEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise LedgerIsAppendOnly("Consent entries cannot be changed.")
-
-    def delete(self):
-        raise LedgerIsAppendOnly("Consent entries cannot be deleted.")
-
-    # bulk_update goes through QuerySet.update; bulk_create would skip the hash chain.
-    def bulk_create(self, *args, **kwargs):
-        raise LedgerIsAppendOnly("Consent entries are added one at a time.")
-
+class ConsentEntryQuerySet(AppendOnlyQuerySet):
     def reduce_to_tombstones(self, *, confirmed_by):
         """Erase these entries' personal payload, keeping their place and hash in the chain.
 
@@ -145,8 +136,13 @@ class ConsentEntryQuerySet(models.QuerySet):
             return marker
 
 
-class ConsentEntry(models.Model):
-    """One decision by a storyteller about one version of one story. Never changed."""
+class ConsentEntry(LedgerEntry):
+    """One decision by a storyteller about one version of one story. Never changed.
+
+    An entry in core's one hash-chained ledger (core.ledger): sequence, date, previous and
+    own hash, the head lock and verification come from there; what is consent's own is the
+    payload, hashed apart so erasure can blank it and leave the chain whole.
+    """
 
     class Decision(models.TextChoices):
         GRANTED = "granted", _("Approved")
@@ -162,7 +158,6 @@ class ConsentEntry(models.Model):
         IN_PERSON = "in_person", _("In person, recorded by an editor with a witness")
         SYSTEM = "system", _("Automatically, when the agreed date passed")
 
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
     # Empty only on tombstones (and erasure entries): erasure keeps no link to a person.
     storyteller = models.ForeignKey(
         Storyteller,
@@ -197,7 +192,6 @@ class ConsentEntry(models.Model):
     )
     witness_name = models.CharField(max_length=120, blank=True)
     message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
     receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The entry hash covers the payload only through its hash, so the payload can be erased
     # while the chain still verifies. The salt, erased with it, keeps a tombstone's payload
@@ -207,15 +201,12 @@ class ConsentEntry(models.Model):
     # On an erasure entry: the sequence numbers it reduced to tombstones.
     erases = models.JSONField(default=list, blank=True, editable=False)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
-    previous_hash = models.CharField(max_length=64, editable=False)
-    entry_hash = models.CharField(max_length=64, unique=True, editable=False)
 
     objects = ConsentEntryQuerySet.as_manager()
 
-    GENESIS_HASH = "0" * 64
+    ledger_title = "The consent ledger"
 
-    class Meta:
-        ordering = ["sequence"]
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("consent entry")
         verbose_name_plural = _("consent ledger")
         indexes = [models.Index(fields=["story", "-sequence"])]
@@ -223,25 +214,9 @@ class ConsentEntry(models.Model):
     def __str__(self):
         return f"{self.get_decision_display()} · {self.receipt_id}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise LedgerIsAppendOnly("Consent entries cannot be changed.")
-        with transaction.atomic():
-            last = (
-                ConsentEntry.objects.select_for_update()
-                .order_by("-sequence")
-                .only("sequence", "entry_hash")
-                .first()
-            )
-            self.sequence = last.sequence + 1 if last else 1
-            self.previous_hash = last.entry_hash if last else self.GENESIS_HASH
-            self.payload_salt = secrets.token_hex(32)
-            self.payload_hash = self.compute_payload_hash()
-            self.entry_hash = self.compute_hash()
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise LedgerIsAppendOnly("Consent entries cannot be deleted.")
+    def seal(self):
+        self.payload_salt = secrets.token_hex(32)
+        self.payload_hash = self.compute_payload_hash()
 
     # What erasure blanks: everything that says who, which story, or what was said.
     TOMBSTONE_PAYLOAD = {
@@ -295,10 +270,33 @@ class ConsentEntry(models.Model):
         }
 
     def compute_payload_hash(self):
-        return _sha256_of(self.payload_fields())
+        return sha256_of(self.payload_fields())
 
-    def compute_hash(self):
-        return _sha256_of(self.chained_fields())
+    def contents_intact(self):
+        """The entry and its payload hash as recorded; a tombstone's payload must be gone."""
+        if self.is_tombstone:
+            payload_intact = self.payload_is_erased()
+        else:
+            payload_intact = self.compute_payload_hash() == self.payload_hash
+        return payload_intact and super().contents_intact()
+
+    @classmethod
+    def entry_label(cls):
+        return "Entry"
+
+    @classmethod
+    def ledger_problems(cls):
+        """A tombstone must be named by a later erasure entry, or someone blanked it by hand."""
+        erased = set()
+        erasures = cls.objects.filter(decision=cls.Decision.ERASURE).only("sequence", "erases")
+        for entry in erasures:
+            erased.update(sequence for sequence in entry.erases if sequence < entry.sequence)
+        tombstones = cls.objects.filter(erased_at__isnull=False).order_by("sequence")
+        return [
+            f"Entry {sequence}: erased without an erasure entry that names it."
+            for sequence in tombstones.values_list("sequence", flat=True)
+            if sequence not in erased
+        ]
 
     def payload_is_erased(self):
         """True when nothing of the payload is left (what a tombstone must look like)."""
@@ -321,11 +319,6 @@ class ConsentEntry(models.Model):
         from stories.models import StoryPage
 
         return dict(StoryPage.Byline.choices).get(self.byline, self.byline)
-
-
-def _sha256_of(data):
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 class StorytellerReviewTaskState(TaskState):

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.ledger import receipt_block
+
 from .models import Channel, ConsentEntry
 
 COLLECTION_METHODS = {
@@ -76,5 +78,8 @@ def kantara_receipt(entry):
             "imageAllowed": entry.image_allowed,
             "validUntil": entry.valid_until.isoformat() if entry.valid_until else None,
             "witness": entry.witness_name,
+            # The ledger's head when the receipt was issued: this entry was the newest, so
+            # its place and hash prove it existed (consent.ledger.verify_receipt).
+            "ledger": receipt_block(entry),
         },
     }

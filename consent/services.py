@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
+from core.db import retrying
+
 from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
     Channel,
@@ -112,6 +114,7 @@ def _refuse_private_words(version):
         raise PrivateWordsFound(verdict.reason, fields=verdict.extra["fields"])
 
 
+@retrying
 @transaction.atomic
 def approve_story(*, story, revision, user, scope):
     """The storyteller approves exactly this version, within the scope they chose."""
@@ -134,6 +137,7 @@ def approve_story(*, story, revision, user, scope):
     return entry
 
 
+@retrying
 @transaction.atomic
 def request_changes(*, story, revision, user, message):
     """The storyteller asks the editors for changes to this version."""
@@ -155,6 +159,7 @@ def request_changes(*, story, revision, user, message):
     return entry
 
 
+@retrying
 @transaction.atomic
 def record_in_person_consent(*, story, revision, editor, witness_name, scope):
     """An editor records consent the storyteller gave in person, before a named witness."""
@@ -181,6 +186,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
     )
 
 
+@retrying
 @transaction.atomic
 def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
     """Withdraw consent for a story: it leaves every public place in this same transaction.
@@ -280,6 +286,7 @@ def take_down_stories_with_private_words(storyteller):
     return taken_down
 
 
+@retrying
 @transaction.atomic
 def change_private_terms(storyteller, *, add=(), remove=()):
     """Add and remove private words without losing anyone else's change made meanwhile."""
@@ -444,6 +451,7 @@ def accept_invitation(*, invitation, pseudonym, password):
     return user
 
 
+@retrying
 @transaction.atomic
 def edit_story(*, story, user, title, summary, body, scope):
     """The storyteller rewrites their own story: a new version by them, approved by them.

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
@@ -753,6 +754,9 @@ def test_the_migration_rechains_an_old_ledger_so_it_verifies(lucias_story, amara
     assert ledger_problems()  # old-style hashes don't verify under the new rule
 
     migration.rechain(_apps_before_rechain(), None)
+    # Then, as in a real upgrade, consent/0013 builds the ledger's head from the new chain.
+    head_migration = importlib.import_module("consent.migrations.0013_consent_ledger_head")
+    head_migration.build_consent_head(django_apps, None)
 
     assert ledger_problems() == []
     rechained = list(ConsentEntry.objects.order_by("sequence"))

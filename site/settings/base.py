@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "workspace",
     "images",
     "compensation",
+    "core",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "django.contrib.sitemaps",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.AdminSecondStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A decision the database was too busy to record gets "please try again", not a 500.
+    "core.middleware.LedgerBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cached pages still pass back out through the header middleware above.
     "stories.cache.PublicPageCacheMiddleware",
@@ -101,6 +104,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sayso.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite ignores SELECT … FOR UPDATE. BEGIN IMMEDIATE takes the write lock when a
+    # transaction starts, so ledger appends queue up instead of failing half-way with
+    # "database is locked"; a writer waits up to `timeout` seconds for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": env.float("SQLITE_TIMEOUT", default=20)}
+    )
+
+# A decision waits this long for another writer's lock (PostgreSQL), and is tried this many
+# times, before the person is asked to try again (core.db, core.ledger).
+SAYSO_LEDGER_LOCK_TIMEOUT = env.float("SAYSO_LEDGER_LOCK_TIMEOUT", default=10)
+SAYSO_LEDGER_ATTEMPTS = env.int("SAYSO_LEDGER_ATTEMPTS", default=3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

@@ -19,3 +19,11 @@ STATIC_ROOT = MEDIA_ROOT / "static"
 STATIC_ROOT.mkdir()
 
 SAYSO_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared-cache memory database: tests with threads need real
+    # connections and real locking (shared cache fails at once instead of waiting its turn).
+    _db_dir = Path(tempfile.mkdtemp(prefix="sayso-test-db-"))
+    DATABASES["default"]["TEST"] = {"NAME": str(_db_dir / "test.sqlite3")}  # noqa: F405
+    # A throwaway database: no need to wait for the disk on every commit.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous=OFF;"  # noqa: F405
