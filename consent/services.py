@@ -394,11 +394,11 @@ def expire_due_grants(on_day=None):
     on_day = on_day or today()
     expired = []
     due = ConsentEntry.objects.filter(
-        decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day
+        decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day, story__isnull=False
     ).values_list("story_id", flat=True)
     from stories.models import StoryPage
 
-    for story_id in set(due):
+    for story_id in sorted(set(due)):
         with transaction.atomic():
             story = lock_story(StoryPage(pk=story_id))
             expired.extend(_expire_story_grants(story, on_day))

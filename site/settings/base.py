@@ -101,6 +101,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sayso.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has no row locks: a transaction that read first and writes later can deadlock
+    # with another writer and fail ("database is locked"), losing a withdrawal. Taking the
+    # write lock when the transaction begins makes decisions wait their turn instead, like
+    # PostgreSQL's row locks (consent.services.lock_story).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

@@ -19,3 +19,8 @@ STATIC_ROOT = MEDIA_ROOT / "static"
 STATIC_ROOT.mkdir()
 
 SAYSO_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the shared in-memory database: concurrency tests run two real connections,
+    # and shared-cache memory databases lock whole tables without waiting ("table is locked").
+    DATABASES["default"]["TEST"] = {"NAME": str(MEDIA_ROOT / "test.sqlite3")}  # noqa: F405
