@@ -464,6 +464,8 @@ class Notification(models.Model):
         ERASURE_REQUESTED = "erasure_requested", _("A storyteller asked for a story to be erased")
         NO_PAYMENT_AGREED = "no_payment_agreed", _("A review finished but no payment is agreed")
         PAYMENT_PROBLEM = "payment_problem", _("A storyteller says a payment is wrong")
+        NEW_VERSION_WAITING = "new_version", _("A storyteller's new version waits for you")
+        CONSENT_NARROWED = "narrowed", _("A storyteller narrowed what they agreed to")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sayso_notifications"

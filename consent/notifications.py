@@ -60,6 +60,16 @@ EDITOR_MESSAGES = {
         "for it yet. Record an agreement, or that they chose not to be paid, then publish it."
     ),
     Notification.Kind.PAYMENT_PROBLEM: "%(name)s says something is wrong with a payment.",
+    Notification.Kind.NEW_VERSION_WAITING: (
+        "%(name)s approved a new version of a story. The version that was on the website no "
+        "longer has their consent, so it was taken off the website. Their new version waits "
+        "for your sign-off: publish it to put the story back."
+    ),
+    Notification.Kind.CONSENT_NARROWED: (
+        "%(name)s changed what they agree to for a story (where it appears, how they are "
+        "named, the photo or until when). The version on the website no longer fits, so it "
+        "was taken off the website. Prepare a version that fits and send it to them again."
+    ),
     Notification.Kind.PRIVATE_WORDS: (
         "A story contains one of %(name)s's private words, so it can't be on the website. "
         "Take the words out and send the story to them again."

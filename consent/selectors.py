@@ -86,6 +86,11 @@ class Verdict:
             "no_storyteller": _("Choose the storyteller before this story can be published."),
             "waiting": _("Waiting for %(name)s's approval of this version.") % {"name": name},
             "changes_requested": _("%(name)s asked for changes to this version.") % {"name": name},
+            "superseded": _(
+                "%(name)s has since approved a newer version, so this one can't be published "
+                "any more. Only the version they approved last can be."
+            )
+            % {"name": name},
             "withdrawn": _(
                 "%(name)s withdrew this story on %(date)s. Only %(name)s can bring it back."
             )
@@ -134,6 +139,15 @@ def publication_verdict(
     passes the ``rendered`` page too, so the guard also reads exactly what a reader would get.
     The organisation's payment rule (compensation) gates going live, not staying live:
     serving, listings and the expiry sweep pass ``publishing=False`` and pay nothing for it.
+
+    Her latest decision is the only one that counts (DESIGN invariant 2): only the story's
+    newest grant can make a version public, only for its own words (hash) and scope, and only
+    if she is the page's storyteller. An older grant never counts again once she approves or
+    writes a newer version, so no revert, old revision or schedule brings back words she has
+    replaced. After that grant: a withdrawal ends it; an expiry of that grant ends it; her
+    request for changes to those same words blocks them. A request for changes to *another*
+    version does not touch the grant: asking for changes is not a withdrawal, so the version
+    she approved may stay public while the editors rework the draft (see latest_decision).
     """
     storyteller_id = page.storyteller_id
     if storyteller_id is None:
@@ -148,24 +162,88 @@ def publication_verdict(
     if story_id is None:
         return Verdict(False, "waiting", storyteller_id)
 
-    digest = content_hash(page)
-    on_day = on_day or today()
     if entries is None:
         entries = ConsentEntry.objects.filter(story_id=story_id).order_by("-sequence")
+    decision = latest_decision(entries)
+    if decision.withdrawal is not None:
+        on = decision.withdrawal.created_at.date()
+        return Verdict(False, "withdrawn", storyteller_id, on=on)
+    grant = decision.grant
+    if grant is None or grant.storyteller_id != storyteller_id:
+        return Verdict(False, "waiting", storyteller_id)
+    if content_hash(page) != grant.content_hash:
+        if decision.superseded_hash(content_hash(page)):
+            return Verdict(False, "superseded", storyteller_id, grant)
+        return Verdict(False, "waiting", storyteller_id)
+    if decision.changes_requested:
+        return Verdict(False, "changes_requested", storyteller_id)
+    if decision.expiry is not None:
+        return Verdict(False, "expired", storyteller_id, on=decision.expiry.created_at.date())
+    verdict = _check_grant_scope(page, grant, storyteller_id, on_day or today(), require_website)
+    if verdict.allowed and publishing and not _payment_settled(story_id, storyteller_id):
+        return Verdict(False, "no_payment_agreed", storyteller_id, grant)
+    return verdict
+
+
+@dataclass(frozen=True)
+class LatestDecision:
+    """What a story's ledger says now: her newest grant and what came after it.
+
+    ``withdrawal`` is set when she withdrew after her newest grant (or never granted since);
+    ``expiry`` when that grant was recorded as ended; ``changes_requested`` when she asked for
+    changes to that grant's own words afterwards. ``older_hashes`` are the words of grants the
+    newest one replaced: they never count again.
+    """
+
+    grant: ConsentEntry | None = None
+    withdrawal: ConsentEntry | None = None
+    expiry: ConsentEntry | None = None
+    changes_requested: bool = False
+    older_hashes: frozenset = frozenset()
+
+    def superseded_hash(self, digest):
+        return digest in self.older_hashes
+
+
+def latest_decision(entries):
+    """Read a story's ledger entries (newest first) the one way the rule reads them."""
+    after = []
+    grant = None
+    older = set()
     for entry in entries:
-        if entry.decision == ConsentEntry.Decision.WITHDRAWN:
-            return Verdict(False, "withdrawn", storyteller_id, on=entry.created_at.date())
-        if entry.content_hash != digest or entry.storyteller_id != storyteller_id:
-            continue
-        if entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
-            return Verdict(False, "changes_requested", storyteller_id)
-        if entry.decision == ConsentEntry.Decision.EXPIRED:
-            return Verdict(False, "expired", storyteller_id, on=entry.created_at.date())
-        verdict = _check_grant_scope(page, entry, storyteller_id, on_day, require_website)
-        if verdict.allowed and publishing and not _payment_settled(story_id, storyteller_id):
-            return Verdict(False, "no_payment_agreed", storyteller_id, entry)
-        return verdict
-    return Verdict(False, "waiting", storyteller_id)
+        if grant is None:
+            if entry.decision == ConsentEntry.Decision.GRANTED:
+                grant = entry
+            else:
+                after.append(entry)
+        elif entry.decision == ConsentEntry.Decision.GRANTED:
+            older.add(entry.content_hash)
+    withdrawal = next(
+        (entry for entry in after if entry.decision == ConsentEntry.Decision.WITHDRAWN), None
+    )
+    if grant is None:
+        return LatestDecision(withdrawal=withdrawal)
+    expiry = next(
+        (
+            entry
+            for entry in after
+            if entry.decision == ConsentEntry.Decision.EXPIRED
+            and entry.content_hash == grant.content_hash
+        ),
+        None,
+    )
+    changes = any(
+        entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
+        and entry.content_hash == grant.content_hash
+        for entry in after
+    )
+    return LatestDecision(
+        grant=grant,
+        withdrawal=withdrawal,
+        expiry=expiry,
+        changes_requested=changes,
+        older_hashes=frozenset(older - {grant.content_hash}),
+    )
 
 
 def _payment_settled(story_id, storyteller_id):
@@ -246,6 +324,36 @@ def _attach_storytellers(stories):
     for story in stories:
         if story.storyteller_id in storytellers:
             story.storyteller = storytellers[story.storyteller_id]
+
+
+def storyteller_is_fixed(story, stored=None):
+    """True when the story's storyteller can no longer be changed (DESIGN invariant 2).
+
+    Fixed once she has been asked to review it (a review task was ever started for her),
+    once there is any entry about it in the ledger, for every alias (it follows its
+    original) and for every copy (it keeps its storyteller for good). Editors start a new
+    story for someone else. ``stored`` is the page row as saved (the row, not a revision,
+    says whether it is a copy or an alias).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, TaskState
+
+    from .models import StorytellerReviewTask
+
+    if story.pk is None:
+        return False
+    if stored is None:
+        stored = type(story).objects.filter(pk=story.pk).values("copied_from_id", "alias_of_id")
+        stored = stored.first() or {}
+    if stored.get("copied_from_id") or stored.get("alias_of_id"):
+        return True
+    if ConsentEntry.objects.filter(story_id=story.pk).exists():
+        return True
+    return TaskState.objects.filter(
+        task__in=StorytellerReviewTask.objects.all(),
+        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
+        workflow_state__object_id=str(story.pk),
+    ).exists()
 
 
 def revision_verdict(revision, *, require_website=True, publishing=True):
@@ -341,6 +449,24 @@ def story_status(story):
             "changes_requested",
             _("You asked for changes"),
             _("The editors are working on it. You'll see it here again when it's ready."),
+        )
+    if (
+        not story.live
+        and story.first_published_at is not None
+        and latest
+        and latest.decision == ConsentEntry.Decision.GRANTED
+    ):
+        # Her newest grant replaced the one the public version had (a new version, or a
+        # narrower agreement), so that version left the website until the editors publish
+        # one her newest decision covers.
+        return StoryStatus(
+            "waiting_for_editors",
+            _("Approved — off the website until the editors publish it"),
+            _(
+                "The version that was on the website no longer matches what you agreed to, "
+                "so it was taken off. The editors will publish the version you approved. "
+                "You can still withdraw it."
+            ),
         )
     if story.live:
         return StoryStatus(

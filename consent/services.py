@@ -1,4 +1,11 @@
-"""Writes about consent: every decision goes through these functions, whoever calls them."""
+"""Writes about consent: every decision goes through these functions, whoever calls them.
+
+Every decision first locks the story's page row (``lock_story``), as does the page's save
+when it goes live: a publish and a withdrawal running at the same moment are decided one
+after the other, so the ledger never says "withdrawn" while the page is live. After a grant,
+the live page is checked against her newest decision at once (``_enforce_latest_decision``):
+a narrower grant or a newer version takes the old one down in the same transaction.
+"""
 
 import hashlib
 import logging
@@ -53,6 +60,34 @@ class Scope:
             raise ValueError(f"Unknown byline: {self.byline}")
         if self.valid_until is not None and self.valid_until < today():
             raise ValueError("The end date is in the past.")
+
+
+def lock_story(story):
+    """Lock the row of the story whose consent governs ``story``; return it as stored now.
+
+    Call it inside a transaction, before reading anything the decision depends on: whoever
+    publishes or decides second waits here for the first to commit, then reads its result.
+    (On PostgreSQL a row lock; SQLite has no row locks, so a no-op write takes its database
+    write lock, unless the transaction already holds it.)
+    """
+    from stories.models import StoryPage
+
+    story_id = story.alias_of_id or story.pk
+    lock_story_row(story_id)
+    return StoryPage.objects.get(pk=story_id)
+
+
+def lock_story_row(story_id):
+    """Lock one story's page row until the transaction ends (see lock_story)."""
+    from django.db import connection
+    from django.db.models import F
+
+    if story_id is None:
+        return
+    if connection.vendor == "sqlite":
+        Page.objects.filter(pk=story_id).update(depth=F("depth"))
+    else:
+        list(Page.objects.select_for_update().filter(pk=story_id).values_list("pk", flat=True))
 
 
 def _append(story, *, decision, method, revision_id=None, digest="", scope=None, **fields):
@@ -118,7 +153,7 @@ def _refuse_private_words(version):
 @transaction.atomic
 def approve_story(*, story, revision, user, scope):
     """The storyteller approves exactly this version, within the scope they chose."""
-    story = story.specific
+    story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
     _refuse_private_words(revision.as_object())
@@ -133,15 +168,45 @@ def approve_story(*, story, revision, user, scope):
     review = open_review(story)
     if review is not None and review.revision_id == revision.pk:
         review.approve(user=user)
-    _tell_editors(Notification.Kind.APPROVED, story)
+    if not _enforce_latest_decision(story):
+        _tell_editors(Notification.Kind.APPROVED, story)
     return entry
+
+
+def _enforce_latest_decision(story, *, notify=True):
+    """After a grant: the live page stays only if her newest grant covers it exactly.
+
+    A grant for new words makes the older words' grant stop counting; a narrower grant for
+    the same words (fewer places, another byline, no photo, an earlier end) may no longer
+    cover what is live. Either way the live page comes down in this same transaction (a
+    review under way carries on), and the editors are told her new version waits for them.
+    Returns True when it took the page down.
+    """
+    story = type(story).objects.get(pk=story.pk)
+    verdict = publication_verdict(story, publishing=False)
+    if not story.live or verdict.allowed:
+        return False
+    take_down(story, log_action="sayso.superseded", keep_review=True)
+    if not notify:
+        return True
+    kind = (
+        Notification.Kind.NEW_VERSION_WAITING
+        if verdict.code in ("superseded", "waiting")
+        else Notification.Kind.CONSENT_NARROWED
+    )
+    _tell_editors(kind, story)
+    return True
 
 
 @retrying
 @transaction.atomic
 def request_changes(*, story, revision, user, message):
-    """The storyteller asks the editors for changes to this version."""
-    story = story.specific
+    """The storyteller asks the editors for changes to this version.
+
+    A request is not a withdrawal: it blocks those words, and leaves any other version she
+    approved (the live one, say) as it is (selectors.publication_verdict).
+    """
+    story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
     entry = _append(
@@ -156,25 +221,31 @@ def request_changes(*, story, revision, user, message):
     if review is not None and review.revision_id == revision.pk:
         review.reject(user=user, comment=message)
     _tell_editors(Notification.Kind.CHANGES_REQUESTED, story)
+    # Only when she asked to change the very words that are live do they come down.
+    _enforce_latest_decision(story, notify=False)
     return entry
 
 
 @retrying
 @transaction.atomic
 def record_in_person_consent(*, story, revision, editor, witness_name, scope):
-    """An editor records consent the storyteller gave in person, before a named witness."""
-    story = story.specific
+    """An editor records consent the storyteller gave in person, before a named witness.
+
+    Never after a withdrawal, of the story or of the story it was copied from (or the alias
+    it was converted from): only she can bring withdrawn words back, in the portal.
+    """
+    story = lock_story(story)
     if not story.permissions_for_user(editor).can_edit():
         raise NotTheStoryteller(_("You can't record consent for this story."))
     _require_revision_of(revision, story)
     if not witness_name.strip():
         raise ValueError(_("Name the witness who was there."))
-    if is_withdrawn(story):
+    if is_withdrawn(story) or withdrawn_origin(story):
         raise ConsentRequired(
             _("This story was withdrawn. Only the storyteller can give consent again.")
         )
     _refuse_private_words(revision.as_object())
-    return _append(
+    entry = _append(
         story,
         decision=ConsentEntry.Decision.GRANTED,
         method=ConsentEntry.Method.IN_PERSON,
@@ -184,6 +255,25 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
         recorded_by=editor,
         witness_name=witness_name.strip(),
     )
+    _enforce_latest_decision(story)
+    return entry
+
+
+def withdrawn_origin(story):
+    """True when the story was copied (or converted from an alias) from a withdrawn story."""
+    from stories.models import StoryPage
+
+    origin_id = story.copied_from_id
+    seen = set()
+    while origin_id and origin_id not in seen:
+        seen.add(origin_id)
+        origin = StoryPage.objects.filter(pk=origin_id).only("pk", "copied_from_id").first()
+        if origin is None:
+            return False
+        if is_withdrawn(origin):
+            return True
+        origin_id = origin.copied_from_id
+    return False
 
 
 @retrying
@@ -192,9 +282,10 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
     """Withdraw consent for a story: it leaves every public place in this same transaction.
 
     Either the storyteller withdraws (``user``), or an editor records a withdrawal the
-    storyteller asked for in person (``recorded_by`` with ``witness_name``).
+    storyteller asked for in person (``recorded_by`` with ``witness_name``). The story is read
+    again once locked: a publish that committed meanwhile is taken down too.
     """
-    story = story.specific
+    story = lock_story(story)
     if recorded_by is not None:
         # As for in-person consent: only someone who may edit the story records for its
         # storyteller, or any account (another storyteller) could take a story down.
@@ -310,12 +401,13 @@ def expire_due_grants(on_day=None):
     on_day = on_day or today()
     expired = []
     due = ConsentEntry.objects.filter(
-        decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day
+        decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day, story__isnull=False
     ).values_list("story_id", flat=True)
     from stories.models import StoryPage
 
-    for story in StoryPage.objects.filter(pk__in=set(due)):
+    for story_id in sorted(set(due)):
         with transaction.atomic():
+            story = lock_story(StoryPage(pk=story_id))
             expired.extend(_expire_story_grants(story, on_day))
             if (
                 story.live
@@ -326,26 +418,33 @@ def expire_due_grants(on_day=None):
 
 
 def _expire_story_grants(story, on_day):
-    settled = set()
-    created = []
-    for entry in story.consent_entries.order_by("-sequence"):
-        if entry.decision == ConsentEntry.Decision.WITHDRAWN:
-            break
-        if entry.content_hash in settled:
-            continue
-        settled.add(entry.content_hash)
-        if entry.is_grant and entry.valid_until and entry.valid_until < on_day:
-            created.append(
-                _append(
-                    story,
-                    decision=ConsentEntry.Decision.EXPIRED,
-                    method=ConsentEntry.Method.SYSTEM,
-                    revision_id=entry.revision_id,
-                    digest=entry.content_hash,
-                    message=str(entry.receipt_id),
-                )
-            )
-    return created
+    """Record the end of the story's newest grant, once its end date has passed.
+
+    Only the newest grant counts (selectors.latest_decision), so only it can expire; one
+    already followed by an expiry or a withdrawal is left alone.
+    """
+    from .selectors import latest_decision
+
+    decision = latest_decision(story.consent_entries.order_by("-sequence"))
+    grant = decision.grant
+    if (
+        grant is None
+        or decision.withdrawal is not None
+        or decision.expiry is not None
+        or not grant.valid_until
+        or grant.valid_until >= on_day
+    ):
+        return []
+    return [
+        _append(
+            story,
+            decision=ConsentEntry.Decision.EXPIRED,
+            method=ConsentEntry.Method.SYSTEM,
+            revision_id=grant.revision_id,
+            digest=grant.content_hash,
+            message=str(grant.receipt_id),
+        )
+    ]
 
 
 @transaction.atomic
@@ -461,7 +560,7 @@ def edit_story(*, story, user, title, summary, body, scope):
     """
     from .sanitise import clean_plain_text, clean_story_html
 
-    story = story.specific
+    story = lock_story(story)
     _require_storyteller(user, story)
     draft = story.get_latest_revision_as_object()
     draft.title = clean_plain_text(title)
@@ -481,6 +580,7 @@ def edit_story(*, story, user, title, summary, body, scope):
     )
     _restart_review_after_storyteller_edit(story, revision, user)
     _tell_editors(Notification.Kind.EDITED, story)
+    _enforce_latest_decision(story)
     return entry
 
 

@@ -100,6 +100,14 @@ def register_consent_log_actions(actions):
         gettext_lazy("Taken down: it contains the storyteller's private words"),
         gettext_lazy("Taken down because it contains the storyteller's private words"),
     )
+    actions.register_action(
+        "sayso.superseded",
+        gettext_lazy("Taken down: the storyteller's newest decision no longer covers it"),
+        gettext_lazy(
+            "Taken down because the storyteller approved a new version or narrowed what "
+            "they agree to"
+        ),
+    )
 
 
 @hooks.register("register_admin_urls")

@@ -5,7 +5,24 @@ from wagtail.admin.forms.pages import CopyForm
 
 
 class StoryPageForm(WagtailAdminPageForm):
-    """The story editor's form: refuses to publish or schedule words nobody approved."""
+    """The story editor's form: refuses to publish or schedule words nobody approved.
+
+    Its storyteller field is shown but can't be changed once the storyteller is fixed
+    (consent.selectors.storyteller_is_fixed); the model refuses the change too.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("storyteller")
+        if field is None or self.instance.pk is None:
+            return
+        from consent.selectors import storyteller_is_fixed
+
+        if storyteller_is_fixed(self.instance):
+            from .models import STORYTELLER_FIXED_MESSAGE
+
+            field.disabled = True
+            field.help_text = STORYTELLER_FIXED_MESSAGE
 
     def _post_clean(self):
         super()._post_clean()

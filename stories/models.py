@@ -253,6 +253,19 @@ class StoryPage(Page):
         Topic, verbose_name=_("topics"), blank=True, related_name="stories"
     )
     region = CountryField(_("country"), blank=True, blank_label=_("(not given)"))
+    # The story this one was copied from, or the alias converted into it. Its id is kept even
+    # if that story is deleted (no constraint): a copy keeps its storyteller for good, and an
+    # in-person grant can't bring back words whose origin she withdrew.
+    copied_from = models.ForeignKey(
+        "self",
+        verbose_name=_("copied from"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
 
     content_panels = [
         ConsentStatusPanel(),
@@ -341,25 +354,99 @@ class StoryPage(Page):
             raise ValidationError(
                 {"image_alt": _("Describe the photo for people who can't see it.")}
             )
+        stored = self._stored_row()
+        if stored and stored["storyteller_id"] != self.storyteller_id:
+            from consent.selectors import storyteller_is_fixed
+
+            if storyteller_is_fixed(self, stored):
+                raise ValidationError({"storyteller": STORYTELLER_FIXED_MESSAGE})
+
+    def _stored_row(self):
+        if self.pk is None:
+            return None
+        return (
+            StoryPage.objects.filter(pk=self.pk)
+            .values("storyteller_id", "copied_from_id", "alias_of_id")
+            .first()
+        )
 
     def save(self, *args, **kwargs):
-        # The last word on invariant 2: whatever door a publish comes through (the editor,
-        # a workflow, a bulk action, the scheduler, the API, a copy or an alias), the row
-        # that becomes live must carry words the storyteller approved.
-        update_fields = kwargs.get("update_fields")
-        if self.live and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS):
-            from consent.exceptions import ConsentRequired
-            from consent.selectors import publication_verdict
+        # The last word on invariants 2 and 3: whatever door a publish comes through (the
+        # editor, a workflow, a bulk action, the scheduler, the API, a copy or an alias), the
+        # row that becomes live must carry words the storyteller approved last, and no door
+        # can hand her story to another storyteller once she has been asked about it.
+        from django.db import transaction
 
-            verdict = publication_verdict(self)
-            if not verdict.allowed:
-                raise ConsentRequired(verdict.reason)
-        return super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        with transaction.atomic():
+            update_fields = self._keep_storyteller_and_origin(update_fields)
+            if update_fields is not None:
+                kwargs["update_fields"] = update_fields
+            if self.live and (
+                update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS
+            ):
+                from consent.exceptions import ConsentRequired
+                from consent.selectors import publication_verdict
+                from consent.services import lock_story_row
+
+                # Decide with the story locked: a withdrawal running now either committed
+                # before this reads the ledger, or waits until this publish has committed
+                # and then takes the page down.
+                lock_story_row(self.alias_of_id or self.pk)
+                _before_publish_decision(self)
+                verdict = publication_verdict(self)
+                if not verdict.allowed:
+                    raise ConsentRequired(verdict.reason)
+            return super().save(*args, **kwargs)
+
+    def _keep_storyteller_and_origin(self, update_fields):
+        """What an old revision or a converted alias carries can't change who the story is for.
+
+        A revision saved before the story was copied carries no origin, and converting an
+        alias clears alias_of: the row keeps its origin (the alias becomes a copy of its
+        original), and a storyteller that is fixed stays.
+        """
+        stored = self._stored_row()
+        if stored is None:
+            return update_fields
+        origin = stored["copied_from_id"] or (
+            stored["alias_of_id"] if self.alias_of_id is None else None
+        )
+        if origin and self.copied_from_id != origin:
+            self.copied_from_id = origin
+            if update_fields is not None and "copied_from" not in update_fields:
+                update_fields = [*update_fields, "copied_from"]
+        if stored["storyteller_id"] != self.storyteller_id and (
+            update_fields is None or "storyteller" in update_fields
+        ):
+            from consent.exceptions import ConsentRequired
+            from consent.selectors import storyteller_is_fixed
+
+            if storyteller_is_fixed(self, stored):
+                raise ConsentRequired(str(STORYTELLER_FIXED_MESSAGE))
+        return update_fields
 
     def copy(self, *args, keep_live=True, **kwargs):
         # Consent was given for this page, not for a copy of it: a copy always starts as a
         # draft that its storyteller must approve.
         return super().copy(*args, keep_live=False, **kwargs)
+
+    def copy_all_child_relations(self, target, exclude=None, **kwargs):
+        # Every copy door (the admin's copy view, the API, copy() in code) builds the copy
+        # through this, after applying the caller's changes to it: the one place to make a
+        # copy keep its storyteller, remember where it came from, and refuse withdrawn words.
+        if target.alias_of_id is None:
+            from consent.exceptions import ConsentRequired
+            from consent.selectors import is_withdrawn
+            from consent.services import withdrawn_origin
+
+            origin = self.consent_story
+            if is_withdrawn(origin) or withdrawn_origin(origin):
+                raise ConsentRequired(str(WITHDRAWN_COPY_MESSAGE))
+            if target.storyteller_id != self.storyteller_id:
+                raise ConsentRequired(str(STORYTELLER_FIXED_MESSAGE))
+            target.copied_from_id = origin.pk
+        return super().copy_all_child_relations(target, exclude=exclude, **kwargs)
 
     def route(self, request, path_components):
         if not path_components and not self.live and self.is_gone():
@@ -394,6 +481,21 @@ class StoryPage(Page):
         if not self.live and self.first_published_at and self.is_gone():
             return None
         return super().get_indexed_instance()
+
+
+STORYTELLER_FIXED_MESSAGE = _(
+    "The storyteller can't be changed: they have been asked to review this story, or have "
+    "decided about it, or it is a copy of their story. Only they can decide about it. "
+    "Start a new story for someone else."
+)
+WITHDRAWN_COPY_MESSAGE = _(
+    "This story was withdrawn by its storyteller, so it can't be copied. Only they can bring "
+    "it back."
+)
+
+
+def _before_publish_decision(page):
+    """Runs with the story locked, just before the consent decision (a seam for race tests)."""
 
 
 # Fields Wagtail writes with update_fields that never change what a reader sees.

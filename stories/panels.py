@@ -17,9 +17,33 @@ class ConsentStatusPanel(Panel):
             context = super().get_context_data(parent_context)
             page = self.instance
             context["verdict"] = publication_verdict(page) if page.storyteller_id else None
+            # Plainly say when her newer decision took the public version down.
+            context["taken_down_for_new_decision"] = bool(
+                page.pk
+                and not page.live
+                and context["verdict"]
+                and context["verdict"].allowed
+                and _last_take_down_was_superseded(page)
+            )
             context["story_id"] = page.pk
             context.update(consent_summary(page))
             return context
+
+
+def _last_take_down_was_superseded(story):
+    """True when the story last left the website because her newer decision replaced it."""
+    from wagtail.models import PageLogEntry
+
+    last = (
+        PageLogEntry.objects.filter(
+            page_id=story.pk,
+            action__in=["wagtail.unpublish", "sayso.take_down", "sayso.superseded"],
+        )
+        .order_by("-timestamp", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return last == "sayso.superseded"
 
 
 def consent_summary(story):

@@ -66,3 +66,24 @@ def _publish_latest(page, user):
 
 # Registered after Wagtail's own (order), so it replaces the stock "publish" bulk action.
 hooks.register("register_bulk_action", ConsentAwarePublishBulkAction, order=100)
+
+
+@hooks.register("before_copy_page")
+def refuse_copying_withdrawn_stories(request, page):
+    """Say plainly why a withdrawn story can't be copied (the model refuses it anyway)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from consent.selectors import is_withdrawn
+    from consent.services import withdrawn_origin
+
+    page = page.specific
+    if not isinstance(page, StoryPage):
+        return None
+    origin = page.consent_story
+    if is_withdrawn(origin) or withdrawn_origin(origin):
+        from .models import WITHDRAWN_COPY_MESSAGE
+
+        messages.error(request, WITHDRAWN_COPY_MESSAGE)
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None

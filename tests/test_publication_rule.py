@@ -1,6 +1,7 @@
 """The one rule: a story is public only for words its storyteller approved, within scope."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from consent.exceptions import ConsentRequired
 from consent.selectors import content_hash, publication_verdict
@@ -42,18 +43,28 @@ def test_an_editor_change_after_approval_cannot_be_published(published_story, am
 
 
 def test_consent_from_another_storyteller_does_not_count(make_story, amara, lucia, editor):
+    # Changed on purpose (issue 10 item 2): the storyteller can't be changed once she has
+    # decided, so the same words attributed to someone else can't even be saved...
     story = make_story(amara)
     approve(story, amara)
     draft = story.get_latest_revision_as_object()
     draft.storyteller = lucia  # same words, now attributed to someone who never approved
-    revision = draft.save_revision(user=editor)
+    with pytest.raises(ValidationError, match="The storyteller can't be changed"):
+        draft.save_revision(user=editor)
+    # ...and a version pointing elsewhere, saved before she was asked, is never published.
+    other = make_story(amara, slug="other")
+    early = other.get_latest_revision_as_object()
+    early.storyteller = lucia
+    early_revision = early.save_revision(user=editor)
+    approve(other, amara, revision=other.revisions.order_by("pk").first())
 
-    verdict = publication_verdict(revision.as_object())
+    verdict = publication_verdict(early_revision.as_object())
 
     assert not verdict.allowed
     assert verdict.reason == "Waiting for Lucía's approval of this version."
-    with pytest.raises(ConsentRequired):
-        revision.publish(user=editor)
+    with pytest.raises(ConsentRequired, match="The storyteller can't be changed"):
+        early_revision.publish(user=editor)
+    assert StoryPage.objects.get(pk=other.pk).storyteller == amara
 
 
 def test_scope_must_include_the_website(make_story, amara):
