@@ -354,12 +354,27 @@ class StoryPage(Page):
             verdict = publication_verdict(self)
             if not verdict.allowed:
                 raise ConsentRequired(verdict.reason)
+        if self._state.adding and self.alias_of_id:
+            # Every way of making an alias (admin, create_alias, a parent's recursive alias)
+            # saves it here first.
+            from consent.erasure import refuse_copy_of_story_under_erasure
+
+            refuse_copy_of_story_under_erasure(self)
         return super().save(*args, **kwargs)
 
     def copy(self, *args, keep_live=True, **kwargs):
+        from consent.erasure import refuse_copy_of_story_under_erasure
+
+        refuse_copy_of_story_under_erasure(self)
         # Consent was given for this page, not for a copy of it: a copy always starts as a
         # draft that its storyteller must approve.
         return super().copy(*args, keep_live=False, **kwargs)
+
+    def create_alias(self, *args, **kwargs):
+        from consent.erasure import refuse_copy_of_story_under_erasure
+
+        refuse_copy_of_story_under_erasure(self)
+        return super().create_alias(*args, **kwargs)
 
     def route(self, request, path_components):
         if not path_components and not self.live and self.is_gone():
