@@ -483,8 +483,13 @@ class AnswerQuerySet(AppendOnlyQuerySet):
         The only change the answers ledger accepts, used by consent.erasure alone.
         """
         with transaction.atomic():
+            # Lock by primary key: the caller's filter may join other tables, and PostgreSQL
+            # can't lock rows on the nullable side of an outer join.
+            chosen = list(self.values_list("pk", flat=True))
             pks = list(
-                self.select_for_update().filter(erased_at__isnull=True).values_list("pk", flat=True)
+                CompensationResponse.objects.select_for_update()
+                .filter(pk__in=chosen, erased_at__isnull=True)
+                .values_list("pk", flat=True)
             )
             if pks:
                 models.QuerySet.update(

@@ -257,8 +257,10 @@ def erase_story(story, *, storyteller, confirmed_by):
     if last_story:
         erase_personal_fields(storyteller)
     _compact_search_index()
-    # Cached copies are deleted from the cache store, not only made unreachable.
-    transaction.on_commit(lambda: (purge_story(story, pages), delete_cached_pages()))
+    # Cached copies are deleted from the cache store, not only made unreachable. The erasure
+    # is committed by then: a failure here is logged, not turned into an error page.
+    transaction.on_commit(lambda: purge_story(story, pages), robust=True)
+    transaction.on_commit(delete_cached_pages, robust=True)
 
 
 def erase_compensation_records(story, *, storyteller, last_story):

@@ -205,8 +205,10 @@ def _story(story, storyteller, entries):
         "versions": versions,
     }
     if yours_now:
+        data["status"] = str(story_status(story).label)
+    if yours_now and versions:
+        # Where it is shown is hers to know only when the words there can be hers.
         data.update(
-            status=str(story_status(story).label),
             public_now=story.live,
             address=story.get_url() if story.live else None,
             first_published_at=_iso(story.first_published_at),
