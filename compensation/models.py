@@ -7,12 +7,13 @@ corrected by a new entry, never by editing an old one.
 
 import hashlib
 import json
+import secrets
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -24,7 +25,7 @@ from consent.models import Storyteller
 
 # One "today" for the whole project (UTC); migrations refer to it as compensation.models.today.
 from consent.selectors import today  # noqa: F401
-from core.ledger import LedgerEntry
+from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
 from . import money
 from .balances import Balance
@@ -287,6 +288,9 @@ class PaymentPreference(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The model's promise above, kept by consent.export.
+    never_exported = ("notes",)
+
     class Meta:
         verbose_name = _("payment preference")
         verbose_name_plural = _("payment preferences")
@@ -483,6 +487,30 @@ PAYMENT_ANSWER_LABELS = {
 }
 
 
+class AnswerQuerySet(AppendOnlyQuerySet):
+    def reduce_to_tombstones(self):
+        """Erase these answers' personal payload, keeping their place and hash in the chain.
+
+        The only change the answers ledger accepts, used by consent.erasure alone.
+        """
+        with transaction.atomic():
+            # Lock by primary key: the caller's filter may join other tables, and PostgreSQL
+            # can't lock rows on the nullable side of an outer join.
+            chosen = list(self.values_list("pk", flat=True))
+            pks = list(
+                CompensationResponse.objects.select_for_update()
+                .filter(pk__in=chosen, erased_at__isnull=True)
+                .values_list("pk", flat=True)
+            )
+            if pks:
+                models.QuerySet.update(
+                    CompensationResponse.objects.filter(pk__in=pks),
+                    erased_at=timezone.now(),
+                    **CompensationResponse.TOMBSTONE_PAYLOAD,
+                )
+            return len(pks)
+
+
 class CompensationResponse(LedgerEntry):
     """A storyteller's own word about being paid, recorded like consent: never changed."""
 
@@ -527,6 +555,28 @@ class CompensationResponse(LedgerEntry):
         related_name="+",
     )
     witness_name = models.CharField(max_length=120, blank=True)
+    # As in the consent ledger: the entry hash covers the personal payload (the story, her
+    # message, who recorded it and the witness) only through a salted hash, so erasure can
+    # blank the payload and the chain still verifies. The salt goes with it, so a tombstone's
+    # hash can't confirm a guess at what she wrote.
+    payload_salt = models.CharField(max_length=64, blank=True, editable=False)
+    payload_hash = models.CharField(max_length=64, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AnswerQuerySet.as_manager()
+
+    # Never in her export: it only makes the hash unguessable.
+    never_exported = ("payload_salt",)
+
+    # What erasure blanks, and what is left: what she said (confirmed, received…) and
+    # about which agreement or payment, because payment records are kept.
+    TOMBSTONE_PAYLOAD = {
+        "story_id": None,
+        "message": "",
+        "recorded_by_id": None,
+        "witness_name": "",
+        "payload_salt": "",
+    }
 
     ledger_title = "The ledger of storytellers' answers"
 
@@ -579,20 +629,56 @@ class CompensationResponse(LedgerEntry):
         if owners != {self.storyteller_id}:
             raise ValidationError(gettext("A storyteller answers only about their own payments."))
 
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.payload_salt = secrets.token_hex(32)
+            self.payload_hash = self.compute_payload_hash()
+        super().save(*args, **kwargs)
+
+    def payload_fields(self):
+        """The personal part of the answer, in a canonical form; erasure can remove it."""
+        return {
+            "story": self.story_id,
+            "message": self.message,
+            "recorded_by": self.recorded_by_id,
+            "witness_name": self.witness_name,
+            "salt": self.payload_salt,
+        }
+
+    def compute_payload_hash(self):
+        payload = json.dumps(
+            self.payload_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def is_tombstone(self):
+        return self.erased_at is not None
+
+    def payload_is_erased(self):
+        """True when nothing of the payload is left (what a tombstone must look like)."""
+        blank = CompensationResponse()
+        for attname, value in self.TOMBSTONE_PAYLOAD.items():
+            setattr(blank, attname, value)
+        return self.payload_fields() == blank.payload_fields()
+
     def chained_fields(self):
+        # A live entry's payload is hashed afresh, so words changed by SQL fail verification;
+        # only a tombstone whose payload is entirely blank relies on the stored hash.
+        if self.is_tombstone and self.payload_is_erased():
+            payload_hash = self.payload_hash
+        else:
+            payload_hash = self.compute_payload_hash()
         return {
             **super().chained_fields(),
             "receipt_id": str(self.receipt_id),
             "storyteller": self.storyteller_id,
             "response": self.response,
             "agreement": self.agreement_id,
-            "story": self.story_id,
             "payment": self.payment_id,
             "terms_hash": self.terms_hash,
-            "message": self.message,
             "method": self.method,
-            "recorded_by": self.recorded_by_id,
-            "witness_name": self.witness_name,
+            "payload_hash": payload_hash,
         }
 
     def about(self):

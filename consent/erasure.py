@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from .crypto import EncryptedTextField
 from .exceptions import NotTheStoryteller
-from .models import ErasureRequest, Notification, Storyteller, is_storyteller_of
+from .models import ConsentEntry, ErasureRequest, Notification, Storyteller, is_storyteller_of
 from .selectors import is_withdrawn
 
 logger = logging.getLogger(__name__)
@@ -37,13 +37,51 @@ class ErasureNotPossible(Exception):
     """The story can't be erased (yet): its storyteller's consent is not withdrawn."""
 
 
+class CopyRefused(PermissionDenied):
+    """A story under an erasure request can't be copied or aliased."""
+
+
 def may_be_erased(story):
     """True when a story can be erased: withdrawn by its storyteller, and not public."""
     return not story.live and is_withdrawn(story)
 
 
+def has_lapsed(erasure_request):
+    """True when she approved the story again after asking: the request is over for good.
+
+    Read from the ledger, not from the story's state now, so a later withdrawal can't
+    revive it; she has to ask again.
+    """
+    return ConsentEntry.objects.filter(
+        story_id=erasure_request.story_id,
+        storyteller_id=erasure_request.storyteller_id,
+        decision=ConsentEntry.Decision.GRANTED,
+        created_at__gt=erasure_request.requested_at,
+    ).exists()
+
+
 def pending_request(story):
-    return ErasureRequest.objects.filter(story_id=story.pk, confirmed_at__isnull=True).first()
+    """The request waiting on an editor for this story, unless it has lapsed."""
+    erasure_request = ErasureRequest.objects.filter(
+        story_id=story.pk, confirmed_at__isnull=True
+    ).first()
+    if erasure_request is None or has_lapsed(erasure_request):
+        return None
+    return erasure_request
+
+
+def refuse_copy_of_story_under_erasure(page):
+    """A copy or alias of a story she asked to erase would keep her words: refused until
+    the request is confirmed (the story is then gone) or she changes her mind."""
+    page = getattr(page, "specific", page)
+    story = getattr(page, "consent_story", page)
+    if story.pk is not None and pending_request(story) is not None:
+        raise CopyRefused(
+            _(
+                "The storyteller asked for this story to be erased, so it can't be copied "
+                "or shown somewhere else."
+            )
+        )
 
 
 @transaction.atomic
@@ -54,11 +92,13 @@ def request_erasure(*, story, user):
         raise NotTheStoryteller(_("Only the story's own storyteller can ask for this."))
     if not may_be_erased(story):
         raise ErasureNotPossible(_("Withdraw the story first; then you can ask for erasure."))
-    existing = pending_request(story)
-    if existing is not None:
+    existing = ErasureRequest.objects.filter(story_id=story.pk, confirmed_at__isnull=True).first()
+    if existing is not None and not has_lapsed(existing):
         return existing
+    if existing is not None:
+        _forget(existing)
     erasure_request = ErasureRequest.objects.create(
-        storyteller_id=story.storyteller_id, story=story
+        storyteller=Storyteller.objects.get(user_id=user.pk), story=story
     )
     _tell_confirmers(story)
     return erasure_request
@@ -69,10 +109,18 @@ def cancel_erasure(*, story, user):
     """The storyteller changed their mind before an editor confirmed."""
     if not is_storyteller_of(user, story):
         raise NotTheStoryteller(_("Only the story's own storyteller can change this."))
-    ErasureRequest.objects.filter(story_id=story.pk, confirmed_at__isnull=True).delete()
+    for erasure_request in ErasureRequest.objects.filter(
+        story_id=story.pk, storyteller__user_id=user.pk, confirmed_at__isnull=True
+    ):
+        _forget(erasure_request)
+
+
+def _forget(erasure_request):
+    """A request she took back, or that lapsed: it goes, with the editors' reminders of it."""
     Notification.objects.filter(
-        story_id=story.pk, kind=Notification.Kind.ERASURE_REQUESTED
+        story_id=erasure_request.story_id, kind=Notification.Kind.ERASURE_REQUESTED
     ).delete()
+    erasure_request.delete()
 
 
 def confirmers():
@@ -130,15 +178,12 @@ def confirm_erasure(*, erasure_request, editor):
     if not erasure_request.is_pending or erasure_request.story_id is None:
         raise ErasureNotPossible(_("This request was already confirmed."))
     story = erasure_request.story.specific
-    # The storyteller may have approved the story again since asking: only their latest
-    # say counts, so the request lapses and nothing is erased.
-    if not may_be_erased(story):
-        ErasureRequest.objects.filter(pk=erasure_request.pk).delete()
-        Notification.objects.filter(
-            story_id=story.pk, kind=Notification.Kind.ERASURE_REQUESTED
-        ).delete()
+    # She may have approved the story again since asking: only her latest say counts, so
+    # the request lapses for good and nothing is erased, even if she withdrew again since.
+    if has_lapsed(erasure_request) or not may_be_erased(story):
+        _forget(erasure_request)
         return None
-    erase_story(story, confirmed_by=editor)
+    erase_story(story, storyteller=erasure_request.storyteller, confirmed_by=editor)
     ErasureRequest.objects.filter(pk=erasure_request.pk).update(
         confirmed_at=timezone.now(), confirmed_by=editor, story=None
     )
@@ -146,11 +191,12 @@ def confirm_erasure(*, erasure_request, editor):
     return erasure_request
 
 
-def what_erasure_deletes(story):
+def what_erasure_deletes(erasure_request):
     """What confirming would delete, for the editor to read first (counts, not content)."""
     from wagtail.models import Revision
 
-    story = story.specific
+    story = erasure_request.story.specific
+    storyteller = erasure_request.storyteller
     aliases = list(story.aliases.values_list("pk", flat=True))
     page_ids = [story.pk, *aliases]
     return {
@@ -159,26 +205,47 @@ def what_erasure_deletes(story):
         ).count(),
         "aliases": len(aliases),
         "photos": len(_photos_only_these_pages_use(page_ids)),
-        "consent_entries": story.consent_entries.count(),
-        "personal_fields": not story.storyteller.stories.exclude(pk__in=page_ids).exists(),
+        "consent_entries": story.consent_entries.filter(storyteller=storyteller).count(),
+        "personal_fields": is_last_story(storyteller, page_ids),
     }
 
 
-def erase_story(story, *, confirmed_by):
-    """Delete every trace of a story; its ledger entries become tombstones. Call in a
-    transaction, after checking the storyteller asked for it (confirm_erasure does both)."""
-    from stories.cache import purge_story
+def is_last_story(storyteller, page_ids):
+    """True when no story of hers remains besides these pages: her personal fields go too."""
+    return not storyteller.stories.exclude(pk__in=page_ids).exists()
+
+
+def erase_story(story, *, storyteller, confirmed_by):
+    """Delete every trace of a story and of its storyteller's decisions about it; her ledger
+    entries become tombstones. `storyteller` is the one who asked (the request names her),
+    whatever the story's storyteller field says now. Call in a transaction, after checking
+    she asked for it (confirm_erasure does both)."""
+    from stories.cache import delete_cached_pages, purge_story
     from stories.search import remove_from_search
 
     story = story.specific
-    storyteller = story.storyteller
     aliases = list(story.aliases.all().specific())
     pages = [*aliases, story]
     page_ids = [page.pk for page in pages]
     images = _photos_only_these_pages_use(page_ids)
 
-    story.consent_entries.all().reduce_to_tombstones(confirmed_by=confirmed_by)
-    erase_compensation_records(story)
+    # The ledger protects every entry's story link: anyone else's decisions about this story
+    # are theirs to keep, so such a story can't be erased here (nothing has changed yet).
+    others = story.consent_entries.exclude(storyteller_id=storyteller.pk).exclude(
+        storyteller__isnull=True
+    )
+    if others.exists():
+        raise ErasureNotPossible(
+            _(
+                "Another storyteller has decisions recorded about this story, so it can't be "
+                "erased. Nothing was changed."
+            )
+        )
+    last_story = is_last_story(storyteller, page_ids)
+    story.consent_entries.filter(storyteller_id=storyteller.pk).reduce_to_tombstones(
+        confirmed_by=confirmed_by
+    )
+    erase_compensation_records(story, storyteller=storyteller, last_story=last_story)
     remove_from_search(pages)
     _delete_page_history(page_ids)
     for page in pages:
@@ -187,33 +254,45 @@ def erase_story(story, *, confirmed_by):
     _delete_page_history(page_ids)
     for image in images:
         _delete_photo(image)
-    if not storyteller.stories.exists():
+    if last_story:
         erase_personal_fields(storyteller)
     _compact_search_index()
-    transaction.on_commit(lambda: purge_story(story, pages))
+    # Cached copies are deleted from the cache store, not only made unreachable. The erasure
+    # is committed by then: a failure here is logged, not turned into an error page.
+    transaction.on_commit(lambda: purge_story(story, pages), robust=True)
+    transaction.on_commit(delete_cached_pages, robust=True)
 
 
-def erase_compensation_records(story):
-    """What the compensation app holds about this story, in the same transaction.
+def erase_compensation_records(story, *, storyteller, last_story):
+    """What the compensation app holds about this story and her, in the same transaction.
 
-    Agreements stay, because the law requires payment records to be kept: they lose the
-    link to the story and their free-text description, and keep the work, the amounts and
-    the dates. Payments name the agreement, not the story, and stay whole.
+    Agreements and payments stay, because the law requires payment records to be kept: her
+    agreements for the story lose the link to it and their free-text description, and keep
+    the work, the amounts and the dates. Her answers about being paid for it (in a hash
+    chain, like consent) become tombstones: what she said and about which payment stays,
+    the story and her own words go. When it was her last story, everything else the erase
+    page promises goes too: how she likes to be paid (a mobile-money number, say), all her
+    messages about payments and the editors' reminders of them.
     """
     if not apps.is_installed("compensation"):
         return
-    from compensation.models import Agreement, CompensationResponse
+    from compensation.models import Agreement, CompensationResponse, PaymentPreference
 
-    # The storytellers' answers about payment form a hash chain that covers the story's id
-    # and their message; it has no tombstones yet, so such a story can't be erased.
-    if CompensationResponse.objects.filter(story_id=story.pk).exists():
-        raise ErasureNotPossible(
-            _(
-                "The storyteller's answers about payment for this story are in a ledger "
-                "that can't be erased yet. Nothing was changed."
-            )
+    her_agreements = Agreement.objects.filter(story_id=story.pk, storyteller_id=storyteller.pk)
+    answers = CompensationResponse.objects.filter(storyteller_id=storyteller.pk)
+    if not last_story:
+        answers = answers.filter(
+            Q(story_id=story.pk)
+            | Q(agreement__in=her_agreements)
+            | Q(payment__agreement__in=her_agreements)
         )
-    Agreement.objects.filter(story_id=story.pk).update(story=None, description="")
+    answers.reduce_to_tombstones()
+    her_agreements.update(story=None, description="")
+    if last_story:
+        PaymentPreference.objects.filter(storyteller_id=storyteller.pk).delete()
+        Notification.objects.filter(
+            storyteller_id=storyteller.pk, kind=Notification.Kind.PAYMENT_PROBLEM
+        ).delete()
 
 
 def erase_personal_fields(storyteller):

@@ -21,3 +21,7 @@ class PrivateWordsFound(ConsentRequired):
     def __init__(self, message, fields=()):
         super().__init__(message)
         self.fields = list(fields)
+
+
+class ErasureRequestIsFixed(Exception):
+    """An erasure request names who asked and which story for good; nothing re-points it."""

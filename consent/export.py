@@ -1,9 +1,19 @@
 """Everything Sayso holds about one storyteller, as plain data they can download and keep.
 
+Hers, complete and only hers. What she decided is read from the ledgers and the records
+that name her (consent entries, payments and her answers, her advisory reviews), never
+from whoever a story's storyteller field names today: a story moved to someone else keeps
+her versions in her export and gives none of them to the other person. A version is hers
+when she wrote it or a decision of hers names it; versions only editors ever saw are not.
+
 Nothing of anyone else's: editors appear only as "an editor" (their names are their own
 personal data, and a storyteller's file can end up in the wrong hands, where naming staff
 would put them at risk too); the storyteller is "you". Witness names do appear, on the
 in-person decisions they witnessed, because the storyteller's receipts already show them.
+A model's `never_exported` fields (payment notes, hash salts) never appear.
+
+WHAT_IS_EXPORTED lists the sections in her words; the portal shows it next to the download
+link, and a test holds the two to each other.
 """
 
 from datetime import date, datetime
@@ -14,38 +24,62 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
-from wagtail.models import Revision
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Revision, TaskState
 
 from .models import ConsentEntry, ErasureRequest, Invitation, Notification, Storyteller
 from .receipts import kantara_receipt
 from .selectors import content_hash, story_status
 
-EXPORT_FORMAT = "sayso-storyteller-export/1"
+EXPORT_FORMAT = "sayso-storyteller-export/2"
 YOU = "you"
 AN_EDITOR = "an editor"
 
+# The file's sections, each in plain words: the portal lists exactly these.
+WHAT_IS_EXPORTED = {
+    "profile": _("Your details: your name here, your email, and the private details we keep."),
+    "stories": _(
+        "Your stories: every version you wrote or made a decision about, with its date. "
+        "Versions only the editors saw, and words written by anyone else, are not included."
+    ),
+    "consent_entries": _(
+        "Every decision you made about your stories, with your messages and receipts."
+    ),
+    "payments": _(
+        "What was agreed to pay you, what was paid, how you like to be paid (without the "
+        "private payment details), and everything you told us about payments."
+    ),
+    "advisory_reviews": _(
+        "Your reviews of campaigns for the advisory group: what you decided and your comments."
+    ),
+    "notifications": _("The messages we showed you."),
+    "notes_to_editors_about_you": _("When the editors were told about something you did."),
+    "invitations": _("The links you were sent to set up your account."),
+    "erasure_requests": _("Your requests to erase a story, and when they were done."),
+}
+
 
 def storyteller_export(storyteller):
-    """The storyteller's profile, stories with every version, decisions, payments and
-    notifications, as a JSON-ready dict."""
+    """The storyteller's profile, her versions of her stories, her decisions, payments,
+    advisory reviews and notifications, as a JSON-ready dict."""
     from stories.models import StoryPage
 
-    stories = StoryPage.objects.filter(storyteller=storyteller, alias_of__isnull=True).order_by(
-        "pk"
+    entries = list(
+        ConsentEntry.objects.filter(storyteller=storyteller)
+        .select_related("story", "storyteller")
+        .order_by("sequence")
     )
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": _iso(timezone.now()),
-        "held_by": settings.SAYSO_ORGANISATION["name"],
+    stories = StoryPage.objects.filter(
+        models.Q(pk__in=_stories_she_wrote_or_decided(storyteller, entries))
+        | models.Q(storyteller=storyteller),
+        alias_of__isnull=True,
+    ).order_by("pk")
+    sections = {
         "profile": _profile(storyteller),
-        "stories": [_story(story, storyteller) for story in stories],
-        "consent_entries": [
-            _entry(entry, storyteller)
-            for entry in ConsentEntry.objects.filter(storyteller=storyteller)
-            .select_related("story", "storyteller")
-            .order_by("sequence")
-        ],
+        "stories": [_story(story, storyteller, entries) for story in stories],
+        "consent_entries": [_entry(entry, storyteller) for entry in entries],
         "payments": compensation_export(storyteller),
+        "advisory_reviews": _advisory_reviews(storyteller),
         "notifications": [
             {
                 "what": str(note.get_kind_display()),
@@ -77,6 +111,44 @@ def storyteller_export(storyteller):
             for request in ErasureRequest.objects.filter(storyteller=storyteller)
         ],
     }
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(timezone.now()),
+        "held_by": settings.SAYSO_ORGANISATION["name"],
+        **sections,
+    }
+
+
+def _stories_she_wrote_or_decided(storyteller, entries):
+    written = Revision.page_revisions.filter(user_id=storyteller.user_id).values_list(
+        "object_id", flat=True
+    )
+    return {entry.story_id for entry in entries if entry.story_id} | {int(pk) for pk in written}
+
+
+def _advisory_reviews(storyteller):
+    """Her decisions as a member of the advisory group, with her comments."""
+    if not apps.is_installed("advisory"):
+        return []
+    from advisory.models import AdvisoryReviewTaskState
+
+    labels = {
+        TaskState.STATUS_APPROVED: "approved",
+        TaskState.STATUS_REJECTED: "asked for changes",
+    }
+    reviews = AdvisoryReviewTaskState.objects.filter(
+        finished_by_id=storyteller.user_id, status__in=list(labels)
+    ).select_related("workflow_state")
+    return [
+        {
+            "campaign": int(review.workflow_state.object_id),
+            "decision": labels[review.status],
+            "comment": review.comment,
+            "decided_at": _iso(review.finished_at),
+            "content_sha256": review.content_hash or None,
+        }
+        for review in reviews.order_by("finished_at", "pk")
+    ]
 
 
 def _notes_to_editors(storyteller):
@@ -111,21 +183,38 @@ def _profile(storyteller):
     return profile
 
 
-def _story(story, storyteller):
-    revisions = Revision.page_revisions.filter(object_id=str(story.pk)).order_by("created_at", "pk")
-    return {
+def _story(story, storyteller, entries):
+    decided = {entry.revision_id for entry in entries if entry.story_id == story.pk}
+    revisions = [
+        revision
+        for revision in Revision.page_revisions.filter(object_id=str(story.pk)).order_by(
+            "created_at", "pk"
+        )
+        if revision.user_id == storyteller.user_id or revision.pk in decided
+    ]
+    versions = [
+        _version(number, revision, story, storyteller)
+        for number, revision in enumerate(revisions, start=1)
+    ]
+    yours_now = story.storyteller_id == storyteller.pk
+    data = {
         "id": story.pk,
-        "title": story.draft_title or story.title,
-        "status": str(story_status(story).label),
-        "public_now": story.live,
-        "address": story.get_url() if story.live else None,
-        "first_published_at": _iso(story.first_published_at),
-        "also_shown_at": [alias.get_url() for alias in story.aliases.live()],
-        "versions": [
-            _version(number, revision, story, storyteller)
-            for number, revision in enumerate(revisions, start=1)
-        ],
+        # The title of her newest version: today's title may be someone else's words.
+        "title": versions[-1]["content"].get("title") if versions else None,
+        "yours_now": yours_now,
+        "versions": versions,
     }
+    if yours_now:
+        data["status"] = str(story_status(story).label)
+    if yours_now and versions:
+        # Where it is shown is hers to know only when the words there can be hers.
+        data.update(
+            public_now=story.live,
+            address=story.get_url() if story.live else None,
+            first_published_at=_iso(story.first_published_at),
+            also_shown_at=[alias.get_url() for alias in story.aliases.live()],
+        )
+    return data
 
 
 def _version(number, revision, story, storyteller):
@@ -190,7 +279,10 @@ def compensation_export(storyteller):
 
 def _row(row, storyteller):
     data = {}
+    never = set(getattr(row, "never_exported", ()))
     for field in row._meta.concrete_fields:
+        if field.name in never:
+            continue
         value = field.value_from_object(row)
         if field.is_relation and field.related_model is get_user_model():
             value = _who(value, storyteller) if value else None

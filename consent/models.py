@@ -14,7 +14,7 @@ from core.hashing import sha256_of
 from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
 from .crypto import EncryptedTextField
-from .exceptions import LedgerIsAppendOnly, NotTheStoryteller
+from .exceptions import ErasureRequestIsFixed, LedgerIsAppendOnly, NotTheStoryteller
 
 STORYTELLERS_GROUP = "Storytellers"
 
@@ -488,8 +488,25 @@ class Notification(models.Model):
         return self.get_kind_display()
 
 
+class ErasureRequestQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Who asked and about which story is fixed for good; only erasing the story
+        # itself (story=None, with the confirmation) may touch the story field.
+        moves = {"storyteller", "storyteller_id"} & set(kwargs)
+        for name in ("story", "story_id"):
+            if name in kwargs and kwargs[name] is not None:
+                moves.add(name)
+        if moves:
+            raise ErasureRequestIsFixed("An erasure request always names who asked and what.")
+        return super().update(**kwargs)
+
+
 class ErasureRequest(models.Model):
     """A storyteller asks for a withdrawn story to be erased; an editor with the right confirms.
+
+    The request names its storyteller and story for good: neither can be pointed elsewhere
+    after it is made (save and update refuse), and erasure acts on the storyteller it names,
+    never on whoever the story's storyteller field names by then.
 
     What stays once it is done: this row (who asked, when, who confirmed) without the story,
     and the ledger's tombstones (dates, decisions and hashes) so the chain still verifies.
@@ -516,6 +533,8 @@ class ErasureRequest(models.Model):
         related_name="+",
     )
 
+    objects = ErasureRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["requested_at"]
         verbose_name = _("erasure request")
@@ -530,6 +549,20 @@ class ErasureRequest(models.Model):
 
     def __str__(self):
         return f"Erasure request {self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            stored = (
+                ErasureRequest.objects.filter(pk=self.pk)
+                .values("storyteller_id", "story_id")
+                .first()
+            )
+            if stored is not None and (
+                stored["storyteller_id"] != self.storyteller_id
+                or self.story_id not in (stored["story_id"], None)
+            ):
+                raise ErasureRequestIsFixed("An erasure request always names who asked and what.")
+        super().save(*args, **kwargs)
 
     @property
     def is_pending(self):

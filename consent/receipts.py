@@ -18,13 +18,33 @@ def organisation():
     return settings.SAYSO_ORGANISATION
 
 
+def title_decided_on(entry):
+    """The story's title in the version the decision names: the words she saw then.
+
+    Today's title may have been written since, by someone else (even for someone else).
+    """
+    from wagtail.models import Revision
+
+    content = (
+        Revision.page_revisions.filter(pk=entry.revision_id)
+        .values_list("content", flat=True)
+        .first()
+        if entry.revision_id
+        else None
+    )
+    if content and content.get("title"):
+        return content["title"]
+    return entry.story.title
+
+
 def kantara_receipt(entry):
     """The entry as a Kantara Consent Receipt v1.1 document (a JSON-ready dict)."""
     org = organisation()
+    title = title_decided_on(entry)
     channels = dict(Channel.choices)
     purposes = [
         {
-            "purpose": f"Publish the story “{entry.story.title}” through: {channels[c]}",
+            "purpose": f"Publish the story “{title}” through: {channels[c]}",
             "purposeCategory": ["Publication of the storyteller's own account"],
             "consentType": "EXPLICIT",
             "piiCategory": ["Story text", "Byline"] + (["Photo"] if entry.image_allowed else []),
@@ -69,7 +89,7 @@ def kantara_receipt(entry):
         "sensitive": True,
         "spiCat": [_("Experience of human trafficking")],
         "sayso": {
-            "story": entry.story.title,
+            "story": title,
             "decision": entry.get_decision_display(),
             "contentSha256": entry.content_hash,
             "entryHash": entry.entry_hash,

@@ -131,7 +131,7 @@ def confirm_erasure(request, pk):
         {
             "erasure_request": erasure_request,
             "story": story,
-            "possible": erasure.may_be_erased(story),
-            "preview": erasure.what_erasure_deletes(story),
+            "possible": erasure.may_be_erased(story) and not erasure.has_lapsed(erasure_request),
+            "preview": erasure.what_erasure_deletes(erasure_request),
         },
     )

@@ -24,6 +24,7 @@ from stories.models import StoryPage
 from . import selectors, services
 from .diff import story_changes
 from .exceptions import PrivateWordsFound
+from .export import WHAT_IS_EXPORTED
 from .models import ConsentEntry, Storyteller
 from .portal_forms import (
     UNTIL_DATE,
@@ -82,7 +83,11 @@ def _initial_scope(story, storyteller):
 def home(request):
     stories = StoryPage.objects.filter(storyteller=request.storyteller).order_by("-pk")
     rows = [(story, selectors.story_status(story)) for story in stories]
-    return render(request, "consent/portal/home.html", {"rows": rows})
+    return render(
+        request,
+        "consent/portal/home.html",
+        {"rows": rows, "what_is_exported": WHAT_IS_EXPORTED.values()},
+    )
 
 
 @storyteller_required

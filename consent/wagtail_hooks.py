@@ -88,6 +88,24 @@ def keep_stories_with_a_consent_history(request, page):
     return None
 
 
+@hooks.register("before_copy_page")
+def refuse_copies_of_stories_under_erasure(request, page):
+    """A copy or alias would keep the words she asked to erase (consent.erasure says why);
+    a parent's copy would copy them along, so its stories are checked too."""
+    from stories.models import StoryPage
+
+    from .erasure import CopyRefused, refuse_copy_of_story_under_erasure
+
+    stories = StoryPage.objects.filter(path__startswith=page.path, alias_of__isnull=True)
+    try:
+        for story in stories:
+            refuse_copy_of_story_under_erasure(story)
+    except CopyRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("wagtailadmin_explore", page.get_parent().pk)
+    return None
+
+
 @hooks.register("register_log_actions")
 def register_consent_log_actions(actions):
     actions.register_action(

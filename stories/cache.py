@@ -21,6 +21,7 @@ from django.utils import timezone
 from wagtail.contrib.frontend_cache.utils import purge_pages_from_cache
 
 GENERATION_KEY = "sayso:page-generation"
+PAGE_KEY_PREFIX = "sayso:page:"
 NOT_CACHED_PREFIXES = ("/admin/", "/my/", "/api/", "/static/", "/media/", "/__")
 # Browsers and shared caches must come back to us every time, so a purge always wins.
 PUBLIC_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
@@ -69,6 +70,30 @@ def purge_story(story, pages=()):
     purge_pages_from_cache(list(pages) or [story])
 
 
+def delete_cached_pages():
+    """Delete every stored public page from the cache store, whatever its generation.
+
+    A generation bump only makes old copies unreachable; erasure must not leave a story's
+    words sitting in Redis until they time out. Local memory is per process: there this
+    reaches the calling worker's store (the generation stamp covers the others).
+    """
+    pattern = cache.make_key(f"{PAGE_KEY_PREFIX}*")
+    backend = cache._cache  # the backend's own store: Django's cache API can't list keys
+    if hasattr(backend, "get_client"):
+        client = backend.get_client(write=True)
+        stale = list(client.scan_iter(match=pattern, count=500))
+        if stale:
+            client.delete(*stale)
+        return
+    lock = getattr(cache, "_lock", None)
+    if isinstance(backend, dict) and lock is not None:
+        prefix = pattern[:-1]
+        with lock:
+            for key in [key for key in backend if key.startswith(prefix)]:
+                backend.pop(key, None)
+                cache._expire_info.pop(key, None)
+
+
 def seconds_until_midnight_utc(now=None):
     now = now or timezone.now()
     midnight = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
@@ -76,7 +101,7 @@ def seconds_until_midnight_utc(now=None):
 
 
 def _cache_key(request, gen):
-    return f"sayso:page:{gen}:{request.get_host()}:{request.get_full_path()}"
+    return f"{PAGE_KEY_PREFIX}{gen}:{request.get_host()}:{request.get_full_path()}"
 
 
 def _cacheable_request(request):

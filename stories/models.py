@@ -397,6 +397,12 @@ class StoryPage(Page):
                 verdict = publication_verdict(self)
                 if not verdict.allowed:
                     raise ConsentRequired(verdict.reason)
+            if self._state.adding and self.alias_of_id:
+                # Every way of making an alias (admin, create_alias, a parent's recursive
+                # alias) saves it here first.
+                from consent.erasure import refuse_copy_of_story_under_erasure
+
+                refuse_copy_of_story_under_erasure(self)
             return super().save(*args, **kwargs)
 
     def _keep_storyteller_and_origin(self, update_fields):
@@ -427,6 +433,9 @@ class StoryPage(Page):
         return update_fields
 
     def copy(self, *args, keep_live=True, **kwargs):
+        from consent.erasure import refuse_copy_of_story_under_erasure
+
+        refuse_copy_of_story_under_erasure(self)
         # Consent was given for this page, not for a copy of it: a copy always starts as a
         # draft that its storyteller must approve.
         return super().copy(*args, keep_live=False, **kwargs)
@@ -447,6 +456,12 @@ class StoryPage(Page):
                 raise ConsentRequired(str(STORYTELLER_FIXED_MESSAGE))
             target.copied_from_id = origin.pk
         return super().copy_all_child_relations(target, exclude=exclude, **kwargs)
+
+    def create_alias(self, *args, **kwargs):
+        from consent.erasure import refuse_copy_of_story_under_erasure
+
+        refuse_copy_of_story_under_erasure(self)
+        return super().create_alias(*args, **kwargs)
 
     def route(self, request, path_components):
         if not path_components and not self.live and self.is_gone():

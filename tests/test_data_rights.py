@@ -19,10 +19,11 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from PIL import Image as PILImage
 from wagtail.models import Revision
 
-from compensation.models import Agreement, PaymentMethod
+from compensation.models import Agreement, CompensationResponse, PaymentMethod
 from compensation.services import choose_not_to_be_paid, record_payment
 from consent import services
 from consent.crypto import EncryptedTextField
@@ -232,11 +233,20 @@ def test_the_export_holds_the_profile_with_personal_fields_decrypted(amaras_stor
         assert profile[name].startswith("Amara-secret")
 
 
-def test_the_export_holds_every_version_of_every_story_with_dates(amaras_story, amara):
-    revisions = list(
-        Revision.page_revisions.filter(object_id=str(amaras_story.pk)).order_by("created_at", "pk")
+def test_the_export_holds_every_version_she_wrote_or_decided_about_with_dates(amaras_story, amara):
+    decided = set(
+        ConsentEntry.objects.filter(storyteller=amara, story=amaras_story).values_list(
+            "revision_id", flat=True
+        )
     )
-    assert len(revisions) >= 3
+    every = Revision.page_revisions.filter(object_id=str(amaras_story.pk)).order_by(
+        "created_at", "pk"
+    )
+    revisions = [r for r in every if r.user_id == amara.user_id or r.pk in decided]
+    assert len(revisions) >= 2
+    # An editor's draft she made no decision about is the editors' words, not hers.
+    left_out = [r for r in every if r not in revisions]
+    assert left_out and all(r.user_id != amara.user_id for r in left_out)
 
     _text, data = download_export(amara.user)
 
@@ -536,26 +546,22 @@ def test_payment_records_stay_without_the_story(
     assert "The payments ledger is intact" in verify_ledger()
 
 
-def test_a_story_with_payment_answers_is_refused_clearly_and_nothing_changes(
+def test_her_answers_about_payment_for_the_story_become_tombstones_and_still_verify(
     amaras_story, amara, harriet, django_capture_on_commit_callbacks
 ):
-    # The answers ledger has no tombstones yet (a known gap): refuse, change nothing.
-    choose_not_to_be_paid(storyteller=amara, story=amaras_story, user=amara.user)
+    # Before, such a story was refused (the answers ledger had no tombstones). Now the answer
+    # keeps what she said and loses which story it was about.
+    answer = choose_not_to_be_paid(storyteller=amara, story=amaras_story, user=amara.user)
     ask_for_erasure(amara, amaras_story)
-    entries = list(ConsentEntry.objects.filter(story=amaras_story).values())
 
-    client = signed_in(harriet)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("consent_confirm_erasure", args=[ErasureRequest.objects.get().pk]),
-            follow=True,
-        )
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
 
-    assert "can&#x27;t be erased yet" in response.content.decode()
-    assert StoryPage.objects.filter(pk=amaras_story.pk).exists()
-    assert list(ConsentEntry.objects.filter(story=amaras_story).values()) == entries
-    assert ErasureRequest.objects.get().is_pending
-    assert ledger_problems() == []
+    assert not StoryPage.objects.filter(pk=amaras_story.pk).exists()
+    kept = CompensationResponse.objects.get(pk=answer.pk)
+    assert kept.is_tombstone and kept.payload_is_erased()
+    assert (kept.response, kept.entry_hash) == (answer.response, answer.entry_hash)
+    assert kept.story_id is None
+    assert "The ledger of storytellers' answers is intact" in verify_ledger()
 
 
 def test_personal_fields_stay_while_another_story_of_theirs_remains(
@@ -776,3 +782,469 @@ def test_the_migration_refuses_to_rechain_a_tampered_ledger(lucias_story):
 
     after = list(ConsentEntry.objects.order_by("sequence").values_list("entry_hash", flat=True))
     assert after == stored
+
+
+# Erasure is bound to the person and the story who asked
+
+
+def move_story_in_sql(story, storyteller):
+    """Re-point a story below every guard the application has: the worst door there is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StoryPage._meta.db_table} SET storyteller_id = %s WHERE page_ptr_id = %s",  # noqa: S608
+            [storyteller.pk, story.pk],
+        )
+
+
+def personal_values(storyteller):
+    storyteller = Storyteller.objects.get(pk=storyteller.pk)
+    return {name: getattr(storyteller, name) for name in personal_field_names()}, (
+        storyteller.user.email
+    )
+
+
+def test_erasure_acts_on_the_storyteller_who_asked_not_on_the_one_the_story_names_now(
+    amaras_story, amara, lucias_story, lucia, harriet, django_capture_on_commit_callbacks
+):
+    ask_for_erasure(amara, amaras_story)
+    lucias_before = personal_values(lucia)
+    lucias_entries = list(ConsentEntry.objects.filter(storyteller=lucia).values())
+    lucias_agreements = list(Agreement.objects.filter(storyteller=lucia).values())
+    # An editor points the withdrawn story at Lucía before anyone confirms.
+    move_story_in_sql(amaras_story, lucia)
+
+    _listing, page, done = confirm_as(
+        harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks
+    )
+
+    assert page.status_code == 200 and done.status_code == 302
+    assert "Amara" in page.content.decode()  # the editor sees who asked
+    assert not StoryPage.objects.filter(pk=amaras_story.pk).exists()
+    assert personal_values(lucia) == lucias_before
+    assert list(ConsentEntry.objects.filter(storyteller=lucia).values()) == lucias_entries
+    assert list(Agreement.objects.filter(storyteller=lucia).values()) == lucias_agreements
+    # Hers are erased: it was her last story, whatever the story's field said.
+    values, email = personal_values(amara)
+    assert not any(values.values()) and email == ""
+    assert not ConsentEntry.objects.filter(storyteller=amara).exists()
+    assert ledger_problems() == []
+
+
+def test_an_erasure_request_names_its_storyteller_and_story_for_good(
+    amaras_story, amara, lucias_story, lucia
+):
+    from consent.exceptions import ErasureRequestIsFixed
+
+    ask_for_erasure(amara, amaras_story)
+    erasure_request = ErasureRequest.objects.get()
+
+    erasure_request.storyteller = lucia
+    with pytest.raises(ErasureRequestIsFixed):
+        erasure_request.save()
+    erasure_request.refresh_from_db()
+    erasure_request.story_id = lucias_story.pk
+    with pytest.raises(ErasureRequestIsFixed):
+        erasure_request.save()
+    with pytest.raises(ErasureRequestIsFixed):
+        ErasureRequest.objects.filter(pk=erasure_request.pk).update(storyteller=lucia)
+    with pytest.raises(ErasureRequestIsFixed):
+        ErasureRequest.objects.filter(pk=erasure_request.pk).update(story=lucias_story)
+
+    kept = ErasureRequest.objects.get()
+    assert (kept.storyteller_id, kept.story_id) == (amara.pk, amaras_story.pk)
+
+
+def test_a_request_lapses_for_good_when_she_approves_again_even_if_she_withdraws_later(
+    amaras_story, amara, harriet, django_capture_on_commit_callbacks
+):
+    ask_for_erasure(amara, amaras_story)
+    erasure_request = ErasureRequest.objects.get()
+    approve(amaras_story, amara)
+    services.withdraw_story(story=StoryPage.objects.get(pk=amaras_story.pk), user=amara.user)
+    erase_page = signed_in(amara.user).get(reverse("portal:erase", args=[amaras_story.pk]))
+
+    _listing, page, done = confirm_as(harriet, erasure_request, django_capture_on_commit_callbacks)
+
+    # The old request is over: she is offered to ask again, the editor can't confirm it.
+    assert "You asked for this story to be erased" not in erase_page.content.decode()
+    assert "Ask for my story to be erased" in erase_page.content.decode()
+    assert "approved this story again after asking" in page.content.decode()
+    assert done.status_code == 302
+    assert StoryPage.objects.filter(pk=amaras_story.pk).exists()
+    assert not ErasureRequest.objects.exists()
+    assert not ConsentEntry.objects.filter(erased_at__isnull=False).exists()
+
+    # Asking again is a new request, and that one is carried out.
+    assert ask_for_erasure(amara, amaras_story).status_code == 302
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+    assert not StoryPage.objects.filter(pk=amaras_story.pk).exists()
+
+
+def test_another_storyteller_cannot_take_back_her_request(
+    amaras_story, amara, lucia, harriet, django_capture_on_commit_callbacks
+):
+    ask_for_erasure(amara, amaras_story)
+    move_story_in_sql(amaras_story, lucia)
+
+    signed_in(lucia.user).post(reverse("portal:erase", args=[amaras_story.pk]), {"action": "keep"})
+
+    assert ErasureRequest.objects.get().is_pending
+
+
+def admin_copy(client, page, parent, *, alias=False, slug="a-copy"):
+    data = {
+        "new_title": "A copy",
+        "new_slug": slug,
+        "new_parent_page": parent.pk,
+    }
+    if alias:
+        data["alias"] = "on"
+    return client.post(reverse("wagtailadmin_pages:copy", args=[page.pk]), data)
+
+
+def test_a_story_under_an_erasure_request_cant_be_copied_or_aliased_in_the_admin(
+    amaras_story, amara, harriet, story_index
+):
+    ask_for_erasure(amara, amaras_story)
+    pages_before = StoryPage.objects.count()
+    client = signed_in(harriet)
+
+    form = client.get(reverse("wagtailadmin_pages:copy", args=[amaras_story.pk]))
+    copied = admin_copy(client, amaras_story, story_index)
+    aliased = admin_copy(client, amaras_story, story_index, alias=True, slug="an-alias")
+    parent_copied = client.post(
+        reverse("wagtailadmin_pages:copy", args=[story_index.pk]),
+        {
+            "new_title": "Index copy",
+            "new_slug": "index-copy",
+            "new_parent_page": story_index.get_parent().pk,
+            "copy_subpages": "on",
+        },
+    )
+
+    explore = reverse("wagtailadmin_explore", args=[story_index.pk])
+    assert (form.status_code, form["Location"]) == (302, explore)
+    assert (copied.status_code, copied["Location"]) == (302, explore)
+    assert (aliased.status_code, aliased["Location"]) == (302, explore)
+    assert parent_copied.status_code == 302
+    assert StoryPage.objects.count() == pages_before
+    assert not StoryPage.objects.filter(slug__in=["a-copy", "an-alias"]).exists()
+
+    # Once she changes her mind, the same copy goes through: the refusal was the request.
+    signed_in(amara.user).post(reverse("portal:erase", args=[amaras_story.pk]), {"action": "keep"})
+    assert admin_copy(client, amaras_story, story_index).status_code == 302
+    assert StoryPage.objects.filter(slug="a-copy", storyteller=amara).exists()
+
+
+def test_a_story_under_an_erasure_request_cant_be_copied_or_aliased_in_code(
+    amaras_story, amara, story_index, home
+):
+    from wagtail.actions.create_alias import CreatePageAliasAction
+
+    from consent.erasure import CopyRefused
+
+    ask_for_erasure(amara, amaras_story)
+    pages_before = StoryPage.objects.count()
+    story = StoryPage.objects.get(pk=amaras_story.pk)
+    alias = StoryPage.objects.get(alias_of=story)
+
+    with pytest.raises(CopyRefused):
+        story.copy(to=story_index, update_attrs={"slug": "code-copy", "title": "Copy"})
+    with pytest.raises(CopyRefused):
+        alias.copy(to=story_index, update_attrs={"slug": "alias-copy", "title": "Copy"})
+    with pytest.raises(CopyRefused):
+        story.create_alias(parent=story_index, update_slug="code-alias")
+    with pytest.raises(CopyRefused):
+        CreatePageAliasAction(story, parent=story_index, update_slug="action-alias").execute(
+            skip_permission_checks=True
+        )
+
+    assert StoryPage.objects.count() == pages_before
+
+
+def cached_page_keys():
+    """The keys of stored public pages, read from the cache backend itself."""
+    from django.core.cache import cache
+
+    from stories.cache import PAGE_KEY_PREFIX
+
+    backend = cache._cache
+    if hasattr(backend, "get_client"):
+        pattern = cache.make_key(f"{PAGE_KEY_PREFIX}*")
+        return list(backend.get_client().scan_iter(match=pattern))
+    return [key for key in backend if PAGE_KEY_PREFIX in key]
+
+
+def redis_cache_settings():
+    import os
+
+    url = os.environ.get("REDIS_URL")
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "sayso-erasure-test",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "locmem",
+        pytest.param(
+            "redis",
+            marks=pytest.mark.skipif(
+                not __import__("os").environ.get("REDIS_URL"),
+                reason="needs REDIS_URL (a real Redis) for the shared-cache door",
+            ),
+        ),
+    ],
+)
+def test_erasure_deletes_her_cached_pages_from_the_cache_store(
+    backend, published_story, amara, harriet, settings, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    settings.CACHES = (
+        redis_cache_settings()
+        if backend == "redis"
+        else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    )
+    cache.clear()
+    reader = Client()
+    url = published_story.url
+    assert reader.get(url)["X-Sayso-Cache"] == "miss"
+    assert reader.get(url)["X-Sayso-Cache"] == "hit"
+    reader.get("/")
+    cache.set("unrelated", "kept")
+    assert len(cached_page_keys()) >= 2
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw_story(story=published_story, user=amara.user)
+    # Withdrawal makes them unreachable; they are still in the store.
+    assert cached_page_keys()
+    ask_for_erasure(amara, published_story)
+
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+
+    assert not StoryPage.objects.filter(pk=published_story.pk).exists()
+    assert cached_page_keys() == []
+    assert cache.get("unrelated") == "kept"  # only pages go, not the whole store
+    cache.clear()
+
+
+@pytest.fixture
+def mobile_money(amara):
+    from compensation.models import PaymentPreference
+
+    return PaymentPreference.objects.create(
+        storyteller=amara, method=PaymentMethod.MOBILE_MONEY, notes="M-Pesa +256 700 123 456"
+    )
+
+
+def pay_and_complain(agreement, storyteller, editor, message):
+    from compensation.services import report_problem
+
+    payment = record_payment(
+        agreement=agreement,
+        amount=agreement.total,
+        paid_on=timezone.now().date(),
+        method=PaymentMethod.MOBILE_MONEY,
+        recorded_by=editor,
+    )
+    return report_problem(payment=payment, user=storyteller.user, message=message)
+
+
+def test_her_last_story_takes_her_payment_details_and_messages_about_payments_with_it(
+    amaras_story, amara, harriet, mobile_money, django_capture_on_commit_callbacks
+):
+    from compensation.models import PaymentPreference
+    from compensation.services import record_agreement
+
+    talk = record_agreement(
+        storyteller=amara,
+        work="speaking",
+        amount=50,
+        currency="GBP",
+        agreed_by=harriet,
+        description="Spring panel",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        about_story = pay_and_complain(
+            Agreement.objects.get(story=amaras_story), amara, harriet, "Tamsworthy never came"
+        )
+        about_talk = pay_and_complain(talk, amara, harriet, "Short by Ravelsham")
+    assert Notification.objects.filter(kind=Notification.Kind.PAYMENT_PROBLEM).exists()
+    erase_page = signed_in(amara.user).get(reverse("portal:erase", args=[amaras_story.pk]))
+    promises = erase_page.content.decode()
+    ask_for_erasure(amara, amaras_story)
+
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+
+    # What the page promised goes…
+    assert "mobile-money number" in promises
+    assert "Everything you told us about your payments, for any work." in promises
+    assert not PaymentPreference.objects.filter(pk=mobile_money.pk).exists()
+    for answer in (about_story, about_talk):
+        kept = CompensationResponse.objects.get(pk=answer.pk)
+        assert kept.is_tombstone and kept.message == "" and kept.entry_hash == answer.entry_hash
+    assert not Notification.objects.filter(kind=Notification.Kind.PAYMENT_PROBLEM).exists()
+    # …and what it said stays, stays: the payments, and that she said something was wrong.
+    assert Agreement.objects.get(pk=talk.pk).payments.count() == 1
+    assert CompensationResponse.objects.get(pk=about_talk.pk).response == "problem"
+    assert "Records of payments to you" in promises
+    out = verify_ledger()
+    assert "The ledger of storytellers' answers is intact" in out
+    assert "The payments ledger is intact" in out
+
+
+def test_while_another_story_remains_only_what_she_said_about_this_one_goes(
+    amaras_story, amara, make_story, harriet, mobile_money, django_capture_on_commit_callbacks
+):
+    from compensation.models import PaymentPreference
+
+    other = make_story(amara, slug="another-story", title="Another story")
+    with django_capture_on_commit_callbacks(execute=True):
+        about_story = pay_and_complain(
+            Agreement.objects.get(story=amaras_story), amara, harriet, "Tamsworthy never came"
+        )
+        about_other = pay_and_complain(
+            Agreement.objects.get(story=other), amara, harriet, "Keep this one"
+        )
+    erase_page = signed_in(amara.user).get(reverse("portal:erase", args=[amaras_story.pk]))
+    ask_for_erasure(amara, amaras_story)
+
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+
+    assert "what you told us about being paid for it" in erase_page.content.decode()
+    assert "and how you like to be paid" in erase_page.content.decode()  # stays
+    assert CompensationResponse.objects.get(pk=about_story.pk).is_tombstone
+    kept = CompensationResponse.objects.get(pk=about_other.pk)
+    assert not kept.is_tombstone and kept.message == "Keep this one"
+    assert PaymentPreference.objects.get(pk=mobile_money.pk).notes == "M-Pesa +256 700 123 456"
+    assert "The ledger of storytellers' answers is intact" in verify_ledger()
+
+
+def test_an_answers_tombstone_or_live_answer_changed_in_sql_is_detected(
+    amaras_story, amara, harriet, make_story, django_capture_on_commit_callbacks
+):
+    other = make_story(amara, slug="another-story", title="Another story")
+    erased_answer = choose_not_to_be_paid(storyteller=amara, story=amaras_story, user=amara.user)
+    live_answer = choose_not_to_be_paid(
+        storyteller=amara, agreement=Agreement.objects.get(story=other), user=amara.user
+    )
+    ask_for_erasure(amara, amaras_story)
+    confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
+    assert "The ledger of storytellers' answers is intact" in verify_ledger()
+    table = CompensationResponse._meta.db_table
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET story_id = %s WHERE id = %s",  # noqa: S608
+            [amaras_story.pk, erased_answer.pk],
+        )
+    with pytest.raises(CommandError, match="failed verification"):
+        verify_ledger()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET story_id = NULL WHERE id = %s", [erased_answer.pk])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} SET witness_name = %s WHERE id = %s",  # noqa: S608
+            ["Someone else", live_answer.pk],
+        )
+    with pytest.raises(CommandError, match="failed verification"):
+        verify_ledger()
+
+
+# Export: hers, complete and only hers
+
+
+def test_after_stories_are_moved_neither_export_holds_the_others_words(
+    amaras_story, amara, lucias_story, lucia, harriet
+):
+    move_story_in_sql(amaras_story, lucia)
+    move_story_in_sql(lucias_story, amara)
+    # Someone writes a new title for the story that now names Amara.
+    renamed = StoryPage.objects.get(pk=lucias_story.pk).get_latest_revision_as_object()
+    renamed.title = "Grendlewick renamed"
+    renamed.save_revision(user=harriet)
+    StoryPage.objects.filter(pk=lucias_story.pk).update(title="Grendlewick renamed")
+
+    amaras_text, amaras = download_export(amara.user)
+    lucias_text, lucias = download_export(lucia.user)
+
+    # Each keeps her own words, attributed by the ledger…
+    assert "Marcobellum" in amaras_text and "Hollowmere" in lucias_text
+    [her_story] = [story for story in amaras["stories"] if story["id"] == amaras_story.pk]
+    assert her_story["yours_now"] is False and her_story["versions"]
+    assert her_story["title"] == "Quillmoravec by the river"
+    # …and holds nothing the other wrote, nor the other's name.
+    for word in ("Hollowmere", "Tamberlayne", "Pellinore", "Lucía", "Grendlewick renamed"):
+        assert word.lower() not in amaras_text.lower(), word
+    for word in ("Quillmoravec", "Marcobellum", "Ostravelin", "Amara"):
+        assert word.lower() not in lucias_text.lower(), word
+
+
+def test_the_export_holds_her_advisory_reviews_and_comments(amara, lucia, campaign_index, editor):
+    from wagtail.models import Workflow
+
+    from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
+    from advisory.services import approve_campaign, ask_for_changes
+    from advisory.signals import CAMPAIGN_WORKFLOW_NAME
+
+    for member in (amara, lucia):
+        member.user.groups.add(Group.objects.get(name=ADVISORY_GROUP))
+
+    def in_review(slug):
+        campaign = campaign_index.add_child(
+            instance=CampaignPage(title=slug, slug=slug, requires_advisory_review=True, live=False)
+        )
+        campaign.save_revision(user=editor)
+        Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
+        return AdvisoryReviewTaskState.objects.get(workflow_state__object_id=str(campaign.pk))
+
+    first, second, third = in_review("first"), in_review("second"), in_review("third")
+    ask_for_changes(review=first, user=amara.user, comment="Wiltonmere is too close")
+    approve_campaign(review=second, user=amara.user, comment="Respectful")
+    ask_for_changes(review=third, user=lucia.user, comment="Lucía's Grendlewick comment")
+
+    text, data = download_export(amara.user)
+
+    assert [(r["campaign"], r["decision"], r["comment"]) for r in data["advisory_reviews"]] == [
+        (int(first.workflow_state.object_id), "asked for changes", "Wiltonmere is too close"),
+        (int(second.workflow_state.object_id), "approved", "Respectful"),
+    ]
+    assert all(r["decided_at"] for r in data["advisory_reviews"])
+    assert "Grendlewick" not in text
+
+
+def test_payment_notes_the_model_keeps_out_of_exports_are_not_exported(
+    amaras_story, amara, mobile_money
+):
+    text, data = download_export(amara.user)
+
+    [preference] = data["payments"]["payment preferences"]
+    assert preference["method"] == PaymentMethod.MOBILE_MONEY
+    assert "notes" not in preference
+    assert "256 700" not in text and "M-Pesa" not in text
+
+
+def test_the_export_holds_her_messages_about_payments(amaras_story, amara, harriet):
+    pay_and_complain(Agreement.objects.get(story=amaras_story), amara, harriet, "Tamsworthy")
+
+    _text, data = download_export(amara.user)
+
+    answers = data["payments"]["storytellers' answers"]
+    assert [a["message"] for a in answers] == ["Tamsworthy"]
+    assert all("payload_salt" not in a for a in answers)
+
+
+def test_the_export_holds_exactly_the_sections_the_portal_lists(amaras_story, amara):
+    from consent.export import WHAT_IS_EXPORTED
+
+    home = signed_in(amara.user).get(reverse("portal:home"))
+    _text, data = download_export(amara.user)
+
+    assert set(data) - {"format", "exported_at", "held_by"} == set(WHAT_IS_EXPORTED)
+    listed = [li.strip() for li in re.findall(r"<li>(.*?)</li>", home.content.decode(), re.S)]
+    for description in WHAT_IS_EXPORTED.values():
+        assert escape(str(description)) in listed

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consent', '0012_notifications_about_payment'),
+        ('consent', '0013_consent_ledger_head'),
     ]
 
     operations = [

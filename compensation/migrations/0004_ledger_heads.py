@@ -27,7 +27,7 @@ def remove_heads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compensation", "0002_editors_record_payments"),
+        ("compensation", "0003_answers_payload_can_be_erased"),
         ("core", "0001_ledger_heads"),
     ]
 
