@@ -11,3 +11,7 @@ class AdvisoryReviewRequired(ConsentRequired):
 
 class NotAnAdvisoryMember(ConsentRequired):
     """Someone outside the advisory group tried to finish its review."""
+
+
+class CampaignChangedWhileRead(ConsentRequired):
+    """What a member approves differs from what they were shown: they must read it again."""

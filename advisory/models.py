@@ -20,16 +20,28 @@ class AdvisoryReviewTaskState(TaskState):
     # What the members approved, to the byte: CampaignPage.save compares it with what is
     # about to go live, so an edit after their approval needs their approval again.
     content_hash = models.CharField(max_length=64, blank=True)
+    # The stories the member was shown, each with the hash of the content readers get: a
+    # story hidden while she read (withdrawn at that moment, say) is not among them, so it
+    # can't appear in the live campaign until a member reviews it there.
+    shown_stories = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("advisory review")
 
-    def approve(self, user=None, update=True, comment="", **kwargs):
-        from .selectors import campaign_content_hash
+    def approve(self, user=None, update=True, comment="", read_hash=None, **kwargs):
+        from .exceptions import CampaignChangedWhileRead
+        from .selectors import campaign_content_hash, review_content, review_hash
 
         self._check_member(user)
-        self.content_hash = campaign_content_hash(self.revision.as_object())
-        self.save(update_fields=["content_hash"])
+        version = self.revision.as_object()
+        shown = review_content(version)
+        # What they read must be what they approve: a change in between (an editor's edit,
+        # a story withdrawn or re-approved) means they read it again.
+        if read_hash is not None and review_hash(shown) != read_hash:
+            raise CampaignChangedWhileRead("The campaign changed while the member was reading it.")
+        self.content_hash = campaign_content_hash(version)
+        self.shown_stories = shown["stories"]
+        self.save(update_fields=["content_hash", "shown_stories"])
         return super().approve(user=user, update=update, comment=comment, **kwargs)
 
     def reject(self, user=None, update=True, comment="", **kwargs):

@@ -1,30 +1,90 @@
-"""Reads about advisory review: what members approved, and what waits for a member."""
+"""Reads about advisory review: what members approved, and what waits for a member.
+
+The rules are consent's: the group's latest decision on a campaign is the one that counts
+(a later "ask for changes" by any member outweighs every earlier approval), and an approval
+holds only for exactly what the member was shown: the campaign's fields, its image file, and
+each story that appeared, as readers get it.
+"""
 
 import hashlib
 
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, TaskState
 
-from consent.selectors import canonical_json
+from consent.selectors import canonical_json, content_hash
 
 from .models import AdvisoryReviewTask, AdvisoryReviewTaskState
 
 
+def _sha256(data):
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
 def campaign_content_hash(campaign):
     """SHA-256 of everything a reader sees on a campaign page, in canonical JSON."""
-    return hashlib.sha256(canonical_json(campaign.public_content()).encode("utf-8")).hexdigest()
+    return _sha256(campaign.public_content())
+
+
+def review_content(campaign):
+    """What a member is shown: the campaign's fields and each story readers would get.
+
+    Each story is bound by the hash of its own public content (words, photo file, blur), so
+    a story that changes, or appears only later, is not covered by an earlier approval.
+    """
+    return {
+        "campaign": campaign.public_content(),
+        "stories": {
+            str(story.pk): content_hash(story) for story in campaign.stories_readers_would_get()
+        },
+    }
+
+
+def review_hash(content):
+    """SHA-256 of what a member read (review_content), to compare it with what they approve."""
+    return _sha256(content)
+
+
+def _decisions(campaign):
+    """The group's decisions on this campaign (an alias shares its original's), newest first."""
+    page_id = campaign.alias_of_id or campaign.pk
+    return AdvisoryReviewTaskState.objects.filter(
+        status__in=[TaskState.STATUS_APPROVED, TaskState.STATUS_REJECTED],
+        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
+        workflow_state__object_id=str(page_id),
+    ).order_by("-finished_at", "-pk")
+
+
+def latest_decision(campaign):
+    """The advisory group's latest approval or request for changes on a campaign, or None."""
+    if campaign.pk is None:
+        return None
+    return _decisions(campaign).first()
 
 
 def advisory_approval_holds(campaign):
-    """True when the advisory group approved exactly this campaign content."""
+    """True when the group's latest decision approved exactly this campaign content."""
+    latest = latest_decision(campaign)
+    return (
+        latest is not None
+        and latest.status == TaskState.STATUS_APPROVED
+        and latest.content_hash == campaign_content_hash(campaign)
+    )
+
+
+def approved_stories(campaign):
+    """{story id: content hash} of the stories members approved with this campaign content.
+
+    Read from the newest approval of exactly this content, so a live campaign keeps showing
+    what was approved while a newer draft waits; empty when nothing approved it.
+    """
     if campaign.pk is None:
-        return False
-    return AdvisoryReviewTaskState.objects.filter(
-        status=TaskState.STATUS_APPROVED,
-        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-        workflow_state__object_id=str(campaign.pk),
-        content_hash=campaign_content_hash(campaign),
-    ).exists()
+        return {}
+    approval = (
+        _decisions(campaign)
+        .filter(status=TaskState.STATUS_APPROVED, content_hash=campaign_content_hash(campaign))
+        .first()
+    )
+    return dict(approval.shown_stories) if approval is not None else {}
 
 
 def is_advisory_member(user):

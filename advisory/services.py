@@ -9,17 +9,17 @@ from .exceptions import NotAnAdvisoryMember
 
 @retrying
 @transaction.atomic
-def approve_campaign(*, review, user, comment=""):
-    """A member approves the campaign exactly as they read it."""
+def approve_campaign(*, review, user, comment="", read_hash=None):
+    """A member approves the campaign exactly as they read it (read_hash: review_hash)."""
     review = review.specific
     if not review.task.specific.is_member(user):
         raise NotAnAdvisoryMember("Only members of the advisory group can approve.")
-    return review.approve(user=user, comment=comment)
+    return review.approve(user=user, comment=comment, read_hash=read_hash)
 
 
 @retrying
 @transaction.atomic
-def ask_for_changes(*, review, user, comment):
+def ask_for_changes(*, review, user, comment, read_hash=None):
     """A member sends the campaign back to the editors with their comment."""
     review = review.specific
     if not comment.strip():

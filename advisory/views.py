@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from consent.models import Storyteller
 from consent.sanitise import clean_plain_text
-from stories.campaigns import consent_covers
 
 from . import selectors, services
+from .exceptions import CampaignChangedWhileRead
 from .forms import AskForChangesForm, CampaignDecisionForm
 
 
@@ -57,15 +57,17 @@ def campaigns(request):
 def campaign(request, pk, approve_form=None, changes_form=None):
     review = _waiting_review(request, pk)
     version = review.revision.as_object()
-    initial = {"review": review.pk, "content_hash": selectors.campaign_content_hash(version)}
-    stories = consent_covers(
-        (item.story for item in version.campaign_stories.all() if item.story.live),
-        version.channel,
-    )
+    shown = selectors.review_content(version)
+    initial = {"review": review.pk, "content_hash": selectors.review_hash(shown)}
     context = {
         "review": review,
         "version": version,
-        "stories": stories,
+        # Exactly the stories the hash covers, in the campaign's order.
+        "stories": [
+            story
+            for story in version.stories_readers_would_get()
+            if str(story.pk) in shown["stories"]
+        ],
         "approve_form": approve_form or CampaignDecisionForm(initial=initial),
         "changes_form": changes_form or AskForChangesForm(initial=initial),
     }
@@ -78,14 +80,23 @@ def _decide(request, pk, form_class, decide, done_message):
     if not form.is_valid() or form.cleaned_data["review"] != review.pk:
         key = "changes_form" if form_class is AskForChangesForm else "approve_form"
         return campaign.__wrapped__(request, pk, **{key: form})
-    # What they read must be what they approve: an editor's change in between differs.
-    version = review.revision.as_object()
-    if selectors.campaign_content_hash(version) != form.cleaned_data["content_hash"]:
-        messages.warning(
-            request, _("The campaign changed while you were reading it. Please read it again.")
-        )
+    # What they read must be what they approve: an editor's change in between, or a story
+    # withdrawn or approved again meanwhile, differs.
+    read_hash = form.cleaned_data["content_hash"]
+    changed = _("The campaign changed while you were reading it. Please read it again.")
+    if selectors.review_hash(selectors.review_content(review.revision.as_object())) != read_hash:
+        messages.warning(request, changed)
         return redirect("portal:advisory_campaign", pk=pk)
-    decide(review=review, user=request.user, comment=clean_plain_text(form.cleaned_data["comment"]))
+    try:
+        decide(
+            review=review,
+            user=request.user,
+            comment=clean_plain_text(form.cleaned_data["comment"]),
+            read_hash=read_hash,
+        )
+    except CampaignChangedWhileRead:
+        messages.warning(request, changed)
+        return redirect("portal:advisory_campaign", pk=pk)
     messages.success(request, done_message)
     return redirect("portal:advisory_campaigns")
 

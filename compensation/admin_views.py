@@ -5,13 +5,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from wagtail.admin.views.generic import CreateView, IndexView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 
 from stories.models import StoryPage
 
 from . import money, selectors, services
-from .forms import InPersonDeclineForm, ReversalForm
-from .models import Agreement, Payment, PaymentPreference, Work
+from .forms import EndAgreementForm, InPersonDeclineForm, ReversalForm
+from .models import Agreement, AgreementIsFixed, Payment, PaymentPreference, Work
 
 
 class AgreementIndexView(IndexView):
@@ -48,6 +48,65 @@ class AgreementCreateView(CreateView):
         agreement.description = _("Advisory review of “%(campaign)s”") % {
             "campaign": review.revision.object_str
         }
+
+
+class AgreementEditView(EditView):
+    def form_valid(self, form):
+        # The model has the last word (a payment or an answer may arrive as the form is sent).
+        try:
+            return super().form_valid(form)
+        except AgreementIsFixed as refusal:
+            form.add_error(None, refusal)
+            return self.form_invalid(form)
+
+
+class AgreementDeleteView(DeleteView):
+    """Deleting is refused, with the reason, when it would lose what she is owed."""
+
+    def get(self, request, *args, **kwargs):
+        return self._refuse() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        refused = self._refuse()
+        if refused:
+            return refused
+        try:
+            return super().post(request, *args, **kwargs)
+        except AgreementIsFixed:
+            return self._refuse(force=True)
+
+    def _refuse(self, force=False):
+        refusal = self.object.deletion_refusal()
+        if not refusal and not force:
+            return None
+        messages.error(self.request, refusal or _("This agreement can't be deleted now."))
+        return redirect("compensation_end_agreement", self.object.pk)
+
+
+def end_agreement(request, pk):
+    """End an agreement with a reason; it stays, with its balance, for her and the editors."""
+    if not request.user.has_perm("compensation.change_agreement"):
+        raise PermissionDenied
+    agreement = get_object_or_404(selectors.with_answers(Agreement.objects.all()), pk=pk)
+    form = EndAgreementForm(request.POST if request.method == "POST" else None)
+    ended = agreement.ending()
+    if request.method == "POST" and ended is None and form.is_valid():
+        try:
+            services.end_agreement(
+                agreement=agreement, reason=form.cleaned_data["reason"], recorded_by=request.user
+            )
+        except ValidationError as refusal:
+            form.add_error(None, refusal)
+        else:
+            messages.success(
+                request, _("The agreement is ended. What was agreed and paid stays on record.")
+            )
+            return redirect("compensation_agreements:index")
+    return TemplateResponse(
+        request,
+        "compensation/admin/end_agreement.html",
+        {"agreement": agreement, "balance": agreement.balance(), "ended": ended, "form": form},
+    )
 
 
 class PaymentIndexView(IndexView):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import money
-from .models import Agreement, Payment, PaymentPreference
+from .models import Agreement, Payment, PaymentPreference, fixed_reason
 
 # -- the portal ------------------------------------------------------------------------------
 
@@ -63,6 +63,47 @@ class AgreementForm(WagtailAdminModelForm):
         ]
         widgets = {"basis": forms.RadioSelect}
 
+    change_reason = forms.CharField(
+        label=_("Why is the amount lower?"),
+        help_text=_("Needed only when you lower what was agreed. The storyteller will read it."),
+        required=False,
+        max_length=200,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        agreement = self.instance
+        if agreement.pk is None:
+            self.fields.pop("change_reason")
+            return
+        # The model refuses these changes anyway; the form says why before anyone tries.
+        if agreement.ending() is not None:
+            for field in self.fields.values():
+                field.disabled = True
+            self.fields["storyteller"].help_text = _(
+                "This agreement was ended; it can't change now."
+            )
+        elif agreement.is_fixed():
+            for name in ("storyteller", "story", "currency"):
+                self.fields[name].disabled = True
+            self.fields["storyteller"].help_text = fixed_reason(agreement)
+
+    def _post_clean(self):
+        super()._post_clean()
+        agreement = self.instance
+        if agreement.pk is None or "change_reason" not in self.fields:
+            return
+        agreement.change_reason = self.cleaned_data.get("change_reason", "")
+        agreement.changed_by = self.for_user
+        stored = Agreement.objects.filter(pk=agreement.pk).first()
+        if stored is None or self.errors:
+            return
+        if agreement.compute_total() < stored.total and not agreement.change_reason.strip():
+            self.add_error(
+                "change_reason",
+                _("This lowers what was agreed. Say why: the storyteller will read it."),
+            )
+
 
 class PaymentForm(WagtailAdminModelForm):
     """An editor records a payment; services.record_payment builds the ledger entry."""
@@ -105,6 +146,12 @@ class ReversalForm(forms.Form):
         min_value=0,
     )
     reason = forms.CharField(label=_("Why is it being corrected?"), max_length=200)
+
+
+class EndAgreementForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the agreement ending? The storyteller will read this."), max_length=200
+    )
 
 
 class InPersonDeclineForm(forms.Form):

@@ -46,8 +46,49 @@ class PaymentMethod(models.TextChoices):
     CHEQUE = "cheque", _("Cheque")
 
 
+class AgreementIsFixed(ValidationError):
+    """A change or deletion that would move money under a storyteller, in plain words."""
+
+
+# Once she has answered about an agreement or been paid under it, these say whose money it
+# is, for what and in which currency: changing one would move her payment into someone
+# else's portal, or count it in another currency.
+FIXED_FIELDS = ("storyteller", "story", "currency")
+
+
+class AgreementQuerySet(models.QuerySet):
+    def delete(self):
+        # Bulk deletion (a script, the shell, a future bulk action) obeys the same rule as
+        # deleting one agreement: each is checked, and one refusal stops them all.
+        for agreement in self:
+            agreement.refuse_deletion_if_needed()
+        return super().delete()
+
+    def update(self, **kwargs):
+        moved = {
+            name
+            for name in kwargs
+            if name.removesuffix("_id") in FIXED_FIELDS
+            # Erasing a story at her request unlinks it (story=None); what is owed stays.
+            and not (name.removesuffix("_id") == "story" and kwargs[name] is None)
+        }
+        if moved and any(agreement.is_fixed() for agreement in self):
+            raise AgreementIsFixed(
+                gettext("Who, what and which currency an agreement is for can't change now.")
+            )
+        return super().update(**kwargs)
+
+
 class Agreement(models.Model):
-    """What the organisation agreed to pay a storyteller for a piece of work."""
+    """What the organisation agreed to pay a storyteller for a piece of work.
+
+    Its rules, guarded here for every door (the admin, a script, a bulk action): once the
+    storyteller has answered about it or been paid under it, its storyteller, story and
+    currency are fixed and it can't be deleted, only ended by an entry in the ledger of
+    agreement changes (AgreementChange), which keeps what was owed on record; deleting one
+    that a live story's payment rule relies on is refused too; and lowering what was
+    agreed is recorded in the same ledger with the editor's reason, which she reads.
+    """
 
     class Basis(models.TextChoices):
         FLAT = "flat", _("A fixed amount")
@@ -103,6 +144,8 @@ class Agreement(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = AgreementQuerySet.as_manager()
+
     class Meta:
         ordering = ["-agreed_on", "-pk"]
         verbose_name = _("payment agreement")
@@ -113,7 +156,95 @@ class Agreement(models.Model):
 
     def save(self, *args, **kwargs):
         self.total = self.compute_total()
-        super().save(*args, **kwargs)
+        if self.pk is None or self._state.adding:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            # Locked, so a payment or an answer can't slip in between the check and the save.
+            stored = Agreement.objects.select_for_update().filter(pk=self.pk).first()
+            if stored is None:
+                return super().save(*args, **kwargs)
+            self._check_change_from(stored)
+            super().save(*args, **kwargs)
+            if self.total < stored.total:
+                AgreementChange(
+                    agreement=self,
+                    storyteller_id=self.storyteller_id,
+                    kind=AgreementChange.Kind.CORRECTED,
+                    total_before=stored.total,
+                    total_after=self.total,
+                    currency=self.currency,
+                    reason=self.change_reason.strip(),
+                    recorded_by=self.changed_by or self.agreed_by,
+                ).save()
+        return None
+
+    # Set by whoever lowers the amount (the admin form, services.change_agreement): the
+    # reason she reads, and who gave it.
+    change_reason = ""
+    changed_by = None
+
+    def _check_change_from(self, stored):
+        if stored.ending() is not None and (
+            self.terms_hash() != stored.terms_hash()
+            or (self.storyteller_id, self.agreed_by_id)
+            != (stored.storyteller_id, stored.agreed_by_id)
+        ):
+            raise AgreementIsFixed(gettext("This agreement was ended; it can't change now."))
+        if stored.is_fixed():
+            columns = ("storyteller_id", "story_id", "currency")
+            moved = [name for name in columns if getattr(self, name) != getattr(stored, name)]
+            if moved:
+                raise AgreementIsFixed(fixed_reason(stored), code="fixed")
+        if self.total < stored.total and not self.change_reason.strip():
+            raise AgreementIsFixed(
+                {
+                    "amount": gettext(
+                        "This lowers what was agreed. Say why: the storyteller will read it."
+                    )
+                },
+                code="reason_needed",
+            )
+
+    def is_fixed(self):
+        """True once the storyteller answered about this agreement or was paid under it."""
+        if self.pk is None:
+            return False
+        return (
+            Payment.objects.filter(agreement_id=self.pk).exists()
+            or CompensationResponse.objects.filter(agreement_id=self.pk).exists()
+        )
+
+    def ending(self):
+        """The entry that ended this agreement, or None while it runs."""
+        if self.pk is None:
+            return None
+        return self.changes_made().filter(kind=AgreementChange.Kind.ENDED).first()
+
+    def changes_made(self):
+        """Corrections and the ending recorded for this agreement, oldest first."""
+        return AgreementChange.objects.filter(agreement_id=self.pk).order_by("sequence")
+
+    def deletion_refusal(self):
+        """Why this agreement can't be deleted, in plain words, or "" when it can."""
+        if self.is_fixed() or self.changes_made().exists():
+            return fixed_reason(self)
+        if self.story_id and self.story.live:
+            return gettext(
+                "“%(story)s” is published because this payment is agreed. Deleting it "
+                "would lose what %(name)s is owed; end the agreement instead, with a reason."
+            ) % {"story": self.story.title, "name": self.storyteller}
+        return ""
+
+    def refuse_deletion_if_needed(self):
+        refusal = self.deletion_refusal()
+        if refusal:
+            raise AgreementIsFixed(refusal, code="undeletable")
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            Agreement.objects.select_for_update().filter(pk=self.pk).first()
+            self.refuse_deletion_if_needed()
+            return super().delete(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -238,6 +369,17 @@ class Agreement(models.Model):
         return str(AGREEMENT_STATUS_LABELS[self.status()])
 
     status_label.short_description = _("status")
+
+    def ended_label(self):
+        ended = self.ending()
+        if ended is None:
+            return ""
+        return gettext("Ended on %(date)s: %(reason)s") % {
+            "date": date_format(ended.created_at, "j F Y"),
+            "reason": ended.reason,
+        }
+
+    ended_label.short_description = _("ended")
 
     def agreed_on_date(self):
         return date_format(self.agreed_on, "j F Y")
@@ -692,6 +834,92 @@ class CompensationResponse(LedgerEntry):
         return story.title if story else ""
 
     about.short_description = _("about")
+
+
+def fixed_reason(agreement):
+    """The plain reason an agreement's storyteller, story and currency can't change."""
+    return gettext(
+        "%(name)s has seen this agreement or been paid under it, so who it is for, the story "
+        "and the currency can't change, and it can't be deleted. To stop it, end it with a "
+        "reason: what was agreed and paid stays on record for %(name)s and for you."
+    ) % {"name": agreement.storyteller}
+
+
+class AgreementChange(LedgerEntry):
+    """An editor's change to an agreement that she must be able to see: ended, or lowered.
+
+    Append-only and hash-chained like payments: an agreement is never deleted under her,
+    and what was agreed before a correction stays readable.
+    """
+
+    class Kind(models.TextChoices):
+        CORRECTED = "corrected", _("Amount lowered")
+        ENDED = "ended", _("Ended")
+
+    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="changes"
+    )
+    storyteller = models.ForeignKey(
+        Storyteller, verbose_name=_("storyteller"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    total_before = models.DecimalField(
+        _("agreed before"), max_digits=money.MAX_DIGITS, decimal_places=money.STORED_PLACES
+    )
+    total_after = models.DecimalField(
+        _("agreed after"), max_digits=money.MAX_DIGITS, decimal_places=money.STORED_PLACES
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.CharField(_("why"), max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    ledger_title = "The ledger of changes to agreements"
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("change to an agreement")
+        verbose_name_plural = _("changes to agreements")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d}"
+
+    def check_before_append(self):
+        if not self.reason.strip():
+            raise ValidationError(gettext("Say why: the storyteller will read it."))
+        if self.storyteller_id != self.agreement.storyteller_id:
+            raise ValidationError(gettext("A change is for the agreement's own storyteller."))
+        if (
+            self.kind == self.Kind.ENDED
+            and AgreementChange.objects.filter(
+                agreement_id=self.agreement_id, kind=self.Kind.ENDED
+            ).exists()
+        ):
+            raise ValidationError(gettext("This agreement was already ended."))
+
+    def chained_fields(self):
+        return {
+            **super().chained_fields(),
+            "receipt_id": str(self.receipt_id),
+            "agreement": self.agreement_id,
+            "storyteller": self.storyteller_id,
+            "kind": self.kind,
+            "total_before": money.hashable(self.total_before),
+            "total_after": money.hashable(self.total_after),
+            "currency": self.currency,
+            "reason": self.reason,
+            "recorded_by": self.recorded_by_id,
+        }
+
+    def amount_before(self):
+        return money.format_money(self.total_before, self.currency)
+
+    def amount_after(self):
+        return money.format_money(self.total_after, self.currency)
 
 
 @register_setting(icon="decimal")

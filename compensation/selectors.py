@@ -6,7 +6,14 @@ from datetime import timedelta
 from django.db.models import Prefetch
 
 from .balances import Balance, per_currency
-from .models import Agreement, CompensationResponse, CompensationSettings, Payment, today
+from .models import (
+    Agreement,
+    AgreementChange,
+    CompensationResponse,
+    CompensationSettings,
+    Payment,
+    today,
+)
 
 STATUSES = ("owed", "paid", "overpaid", "disputed", "declined")
 
@@ -21,6 +28,7 @@ def with_answers(agreements):
             .prefetch_related("responses"),
         ),
         "responses",
+        Prefetch("changes", queryset=AgreementChange.objects.order_by("sequence")),
     )
 
 

@@ -8,7 +8,7 @@ from consent.exceptions import NotTheStoryteller
 from core.db import retrying
 from core.ledger import lock_head
 
-from .models import Agreement, CompensationResponse, Payment, today
+from .models import Agreement, AgreementChange, CompensationResponse, Payment, today
 
 
 class PaymentRefused(ValidationError):
@@ -45,6 +45,31 @@ def record_agreement(
     agreement.full_clean()
     agreement.save()
     return agreement
+
+
+@retrying
+@transaction.atomic
+def end_agreement(*, agreement, reason, recorded_by):
+    """End an agreement with a reason, instead of deleting it: what was owed stays on record.
+
+    The storyteller reads the reason in her payments page; the balance (agreed, paid, still
+    owed) is kept and shown to her and to the editors as before.
+    """
+    if not reason.strip():
+        raise PaymentRefused(_("Say why the agreement is ending: the storyteller will read it."))
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    entry = AgreementChange(
+        agreement=agreement,
+        storyteller_id=agreement.storyteller_id,
+        kind=AgreementChange.Kind.ENDED,
+        total_before=agreement.total,
+        total_after=agreement.total,
+        currency=agreement.currency,
+        reason=reason.strip(),
+        recorded_by=recorded_by,
+    )
+    entry.save()
+    return entry
 
 
 @retrying

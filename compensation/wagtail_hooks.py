@@ -13,10 +13,13 @@ from wagtail.permissions import register_permission_policy
 from . import selectors
 from .admin_views import (
     AgreementCreateView,
+    AgreementDeleteView,
+    AgreementEditView,
     AgreementIndexView,
     PaymentCreateView,
     PaymentIndexView,
     correct_payment,
+    end_agreement,
     record_declined_in_person,
 )
 from .forms import AgreementForm, PaymentForm, PaymentPreferenceForm
@@ -85,12 +88,29 @@ AGREEMENT_COLUMNS = [
 ]
 
 
+class AgreementListView(AgreementIndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if self.user_has_permission("change"):
+            buttons.append(
+                MenuItem(
+                    _("End"),
+                    url=reverse("compensation_end_agreement", args=[instance.pk]),
+                    icon_name="cross",
+                    priority=40,
+                )
+            )
+        return buttons
+
+
 class AgreementViewSet(ModelViewSet):
     model = Agreement
     icon = "clipboard-list"
     menu_label = _("Agreements")
-    index_view_class = AgreementIndexView
+    index_view_class = AgreementListView
     add_view_class = AgreementCreateView
+    edit_view_class = AgreementEditView
+    delete_view_class = AgreementDeleteView
     list_display = AGREEMENT_COLUMNS
     # The export holds exactly the list's columns: no notes, no preferences, no legal names.
     list_export = AGREEMENT_COLUMNS
@@ -124,6 +144,7 @@ class AgreementViewSet(ModelViewSet):
         "paid_amount",
         "owed_amount",
         "status_label",
+        "ended_label",
     ]
     copy_view_enabled = False
 
@@ -287,6 +308,11 @@ def register_compensation_viewsets():
 @hooks.register("register_admin_urls")
 def register_compensation_urls():
     return [
+        path(
+            "compensation/agreements/<int:pk>/end/",
+            end_agreement,
+            name="compensation_end_agreement",
+        ),
         path(
             "compensation/payments/<int:pk>/correct/",
             correct_payment,

@@ -54,6 +54,20 @@ class StoryCopyForm(CopyForm):
         self.fields.pop("publish_copies", None)
 
 
+class CampaignCopyForm(CopyForm):
+    """Copying a campaign the advisory group reviews: the copy starts as a draft, never an alias.
+
+    The group approved the original page; its copy inherits the requirement (the sticky
+    advisory_review_pinned flag) and goes live only after their review of the copy.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.page.specific._needs_advisory_review():
+            self.fields.pop("publish_copies", None)
+            self.fields.pop("alias", None)
+
+
 class CampaignPageForm(WagtailAdminPageForm):
     """The campaign editor's form: its story list holds only stories in the campaign's scope."""
 

@@ -18,7 +18,7 @@ from wagtail.snippets.models import register_snippet
 from compensation.panels import CompensationStatusPanel
 from consent.models import Channel
 
-from .forms import CampaignPageForm, StoryCopyForm, StoryPageForm
+from .forms import CampaignCopyForm, CampaignPageForm, StoryCopyForm, StoryPageForm
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
 # Deliberately small: what a storyteller can also write in the portal, nothing that embeds
@@ -570,6 +570,10 @@ class CampaignPage(Page):
             "set, every later version of the campaign needs their approval too."
         ),
     )
+    # Set by save() whenever the requirement is on, and never unset by anything: unticking
+    # the box, reverting to an old version, purging old versions (purge_revisions), copying
+    # or moving the campaign all leave it, so none of them can drop the group's review.
+    advisory_review_pinned = models.BooleanField(default=False, editable=False)
 
     content_panels = [
         *Page.content_panels,
@@ -583,6 +587,7 @@ class CampaignPage(Page):
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     base_form_class = CampaignPageForm
+    copy_form_class = CampaignCopyForm
     parent_page_types = ["stories.CampaignIndexPage"]
     subpage_types = []
 
@@ -597,7 +602,13 @@ class CampaignPage(Page):
             "search_description": self.search_description,
             "slug": self.slug,
             "intro": _BLOCK_KEY.sub("", self.intro),
-            "image": {"id": self.image_id, "alt": self.image_alt} if self.image_id else None,
+            # The file's own hash: replacing the picture's file (the image's edit view) after
+            # the group approved it changes what readers see, so it needs their approval.
+            "image": (
+                {"id": self.image_id, "file_hash": self.image.file_hash, "alt": self.image_alt}
+                if self.image_id
+                else None
+            ),
             "channel": self.channel,
             "stories": [item.story_id for item in self.campaign_stories.all()],
         }
@@ -606,9 +617,10 @@ class CampaignPage(Page):
         # Like the story guard: whatever door the publish comes through, a campaign that
         # needs the advisory group's review goes live only with the content they approved.
         update_fields = kwargs.get("update_fields")
+        needs_review = self._needs_advisory_review()
         if (
             self.live
-            and self._needs_advisory_review()
+            and needs_review
             and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS)
         ):
             from advisory.exceptions import AdvisoryReviewRequired
@@ -618,42 +630,72 @@ class CampaignPage(Page):
                 raise AdvisoryReviewRequired(
                     _("The survivor advisory group has not approved this version of the campaign.")
                 )
+        if needs_review and not self.advisory_review_pinned:
+            self.advisory_review_pinned = True
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "advisory_review_pinned"]
         return super().save(*args, **kwargs)
+
+    def copy(self, *args, keep_live=True, **kwargs):
+        # The group approved this campaign, not a copy of it: a copy of one that needs their
+        # review starts as a draft (and inherits the requirement, advisory_review_pinned).
+        if self._needs_advisory_review():
+            keep_live = False
+        return super().copy(*args, keep_live=keep_live, **kwargs)
 
     def _needs_advisory_review(self):
         """Once a campaign needs the advisory group's review, it always does.
 
         Otherwise unticking the box in the same edit as Publish would skip the review. The
-        row alone can't tell (Wagtail writes a draft's fields to the row of a page that is
-        not live), so every saved version of the campaign counts.
+        row's sticky flag is the durable record (a version rebuilt from an old revision may
+        predate it); saved versions still count for campaigns from before the flag existed.
         """
-        if self.requires_advisory_review:
+        if self.requires_advisory_review or self.advisory_review_pinned:
             return True
         if self.pk is None:
             return False
         from wagtail.models import Revision
 
+        page_ids = [self.pk, self.alias_of_id] if self.alias_of_id else [self.pk]
         return (
-            CampaignPage.objects.filter(pk=self.pk, requires_advisory_review=True).exists()
+            CampaignPage.objects.filter(pk__in=page_ids)
+            .filter(models.Q(requires_advisory_review=True) | models.Q(advisory_review_pinned=True))
+            .exists()
             or Revision.page_revisions.filter(
                 object_id=str(self.pk), content__requires_advisory_review=True
             ).exists()
         )
+
+    def stories_readers_would_get(self):
+        """The campaign's live stories whose consent holds now and covers its channel, in order.
+
+        What the advisory group is shown; readers get these only as far as the group's
+        approval covers them (public_stories).
+        """
+        from .campaigns import consent_covers
+        from .views import public_stories
+
+        order = [item.story_id for item in self.campaign_stories.all()]
+        stories = {story.pk: story for story in public_stories().filter(pk__in=order)}
+        return consent_covers((stories[pk] for pk in order if pk in stories), self.channel)
 
     def public_stories(self):
         """The campaign's stories a reader may see right now, in the editor's order.
 
         Only stories whose consent holds at this moment and covers the campaign's channel:
         a withdrawal, an expiry or a narrower new grant takes a story out of every campaign.
+        A campaign the advisory group reviews shows only the stories they were shown, as
+        they were shown: one hidden while they read, or changed since, waits for a new review.
         """
-        from .campaigns import consent_covers
-        from .views import public_stories
+        from consent.selectors import content_hash
 
-        order = list(
-            self.campaign_stories.filter(story__live=True).values_list("story_id", flat=True)
-        )
-        stories = {story.pk: story for story in public_stories().filter(pk__in=order)}
-        return consent_covers((stories[pk] for pk in order if pk in stories), self.channel)
+        stories = self.stories_readers_would_get()
+        if not self._needs_advisory_review():
+            return stories
+        from advisory.selectors import approved_stories
+
+        approved = approved_stories(self)
+        return [story for story in stories if approved.get(str(story.pk)) == content_hash(story)]
 
 
 class CampaignStory(Orderable):

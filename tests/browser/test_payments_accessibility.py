@@ -16,7 +16,8 @@ pytestmark = BROWSER_TEST
 @pytest.fixture
 def amaras_payments(make_story, amara, editor):
     """Amara's payments in every state: owed, received, disputed, corrected, declined,
-    paid more than agreed, in two currencies, and a story with nothing agreed yet."""
+    paid more than agreed, lowered and ended, in two currencies, and a story with nothing
+    agreed yet."""
     told = make_story(amara, slug="told", title="The harbour at night").agreements.get()
     received = services.record_payment(
         agreement=told,
@@ -67,6 +68,21 @@ def amaras_payments(make_story, amara, editor):
         agreed_by=editor,
     )
     services.choose_not_to_be_paid(storyteller=amara, agreement=review, user=amara.user)
+    workshop = services.record_agreement(
+        storyteller=amara,
+        work=Work.SPEAKING,
+        description="Workshop that was cancelled",
+        amount=Decimal("60.00"),
+        currency="GBP",
+        agreed_by=editor,
+    )
+    workshop.amount = Decimal("45.00")
+    workshop.change_reason = "The workshop was shortened to one hour."
+    workshop.changed_by = editor
+    workshop.save()
+    services.end_agreement(
+        agreement=workshop, reason="The workshop was cancelled.", recorded_by=editor
+    )
     unagreed = make_story(amara, slug="unagreed", title="Notes", agreement=False)
     PaymentPreference.objects.create(storyteller=amara, method=PaymentMethod.MOBILE_MONEY)
     return {"told": told, "disputed": disputed, "received": received, "unagreed": unagreed}
