@@ -453,3 +453,40 @@ def test_a_version_that_drops_the_photo_deletes_all_its_renditions(
 
     assert files and not any(os.path.exists(path) for path in files)
     assert not SaysoRendition.objects.filter(image=photo).exists()
+
+
+# The other door that takes a story down: a private word added in the portal
+
+
+def add_private_word_in_portal(storyteller, word, capture):
+    client = Client()
+    client.force_login(storyteller.user)
+    with capture(execute=True):
+        response = client.post(reverse("portal:private_words"), {"word": word})
+    assert response.status_code == 302
+
+
+def test_a_private_word_added_with_an_unwritable_stamp_leaves_no_cached_copy(
+    live_story, amara, settings, django_capture_on_commit_callbacks
+):
+    url = live_story.url
+    assert read(url) == (200, "miss")
+    assert read(url) == (200, "hit")
+
+    with unwritable(settings.SAYSO_PAGE_CACHE_STAMP):
+        add_private_word_in_portal(amara, "harbour", django_capture_on_commit_callbacks)
+        assert read(url)[0] == 404
+
+    assert [read(url)[0] for _ in range(2)] == [404, 404]
+    assert StoryPage.objects.get(pk=live_story.pk).live is False
+
+
+@override_settings(CACHES=CLOSED_PORT_REDIS)
+def test_a_private_word_added_with_redis_unreachable_takes_the_story_down(
+    live_story, amara, django_capture_on_commit_callbacks
+):
+    add_private_word_in_portal(amara, "harbour", django_capture_on_commit_callbacks)
+
+    assert read(live_story.url) == (404, "off")
+    assert StoryPage.objects.get(pk=live_story.pk).live is False
+    assert PendingPurge.objects.exists()
