@@ -70,7 +70,9 @@ class SaysoImage(AbstractImage):
         super().save(*args, **kwargs)
         if replaced:
             # Renditions of the previous file would otherwise go on being served.
-            self.renditions.all().delete()
+            from .services import take_down_renditions
+
+            take_down_renditions(self.renditions.all(), reason="photo replaced")
 
     def _has_new_file(self):
         if "file" not in self.__dict__ or not self.file:  # deferred, or no file
@@ -117,3 +119,28 @@ class SaysoRendition(AbstractRendition):
         # uploaded file's name). A random name gives nothing to guess.
         extension = os.path.splitext(filename)[1].lower()
         return posixpath.join("images", secrets.token_urlsafe(16) + extension)
+
+
+class FileTakedown(models.Model):
+    """A public file (a rendition) that must leave storage: work recorded, then retried.
+
+    Written in the transaction that takes a photo (or a version of it) out of public view, so
+    the work survives a failed delete; images/services.py carries it out after commit, again
+    from a task and from the expiry sweep, until the file is gone.
+    """
+
+    name = models.CharField(max_length=255)
+    image = models.ForeignKey(
+        SaysoImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    story_id = models.IntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name

@@ -2,23 +2,45 @@
 
 Every cached page is stored under the current *generation*. Anything that could change what
 a public page shows (a publish, an unpublish, a withdrawal, an expiry, a campaign or snippet
-edit, an image change) bumps the generation, so the very next request renders afresh. Purging
-everything on any change over-purges, but edits are rare next to reads and it can't miss a
-listing, a feed or a sitemap that shows the story.
+edit, an image change) moves the generation on, so the very next request renders afresh.
+Purging everything on any change over-purges, but edits are rare next to reads and it can't
+miss a listing, a feed or a sitemap that shows the story.
+
+The rules that keep a cached copy from outliving consent, all in this module:
+
+- A purge happens in the changing transaction *and* again once it commits
+  (``transaction.on_commit``): a reader who rendered the old page between the first purge and
+  the commit stored it under a generation the second purge leaves behind.
+- A copy carries the generation it was rendered under, and is stored only if the generation
+  did not move while it was being rendered.
+- Generations only move forward. A lost or rolled-back generation is replaced by a value
+  that can't go back (the time in nanoseconds, and above anything this process has seen),
+  never restarted from 1, so no old copy can match it again.
+- The cache fails open for reading and closed for consent. If the cache or the stamp file
+  can't be read, pages are rendered uncached (each render checks consent). If a purge fails,
+  the change still commits: the failed purge is recorded as a ``PendingPurge`` row (in the
+  same transaction when there is one) and retried after commit, by the expiry sweep and by
+  readers; while any purge is pending, no cached copy is served.
 
 Cached pages also never live past the next midnight UTC, the moment a grant's end date can
 pass; until the expiry sweep runs, serving re-checks consent and answers 410.
 """
 
+import logging
 import os
+import threading
 import time as clock
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
 from wagtail.contrib.frontend_cache.utils import purge_pages_from_cache
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "sayso:page-generation"
 PAGE_KEY_PREFIX = "sayso:page:"
@@ -26,6 +48,21 @@ NOT_CACHED_PREFIXES = ("/admin/", "/my/", "/api/", "/static/", "/media/", "/__")
 # Browsers and shared caches must come back to us every time, so a purge always wins.
 PUBLIC_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link")
+
+# The highest generation this process has seen: a generation read lower than this went back
+# (a lost key, a restored snapshot) and is moved forward past it before anything is served.
+_seen = {"generation": 0, "pending_checked_at": None}
+_seen_lock = threading.Lock()
+
+
+class PurgeFailed(Exception):
+    """The cache or the stamp file could not be told to forget its pages."""
+
+
+def _strict():
+    # The cache that raises when Redis is unreachable (site/cache_backends.py): a purge
+    # must know it failed, a read must know to go round the cache.
+    return getattr(cache, "strict", cache)
 
 
 def _shared_cache():
@@ -35,33 +72,111 @@ def _shared_cache():
     return not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
 
 
-def generation():
-    """The current generation of cached pages; any purge moves it on."""
-    if _shared_cache():
-        value = cache.get(GENERATION_KEY)
+def _forward_value():
+    """A generation that can't go back: now in nanoseconds, above anything seen here."""
+    return max(clock.time_ns(), _seen["generation"] + 1)
+
+
+def _note(value):
+    with _seen_lock:
+        _seen["generation"] = max(_seen["generation"], value)
+    return value
+
+
+def _shared_generation():
+    value = _strict().get(GENERATION_KEY)
+    if value is None:
+        _strict().add(GENERATION_KEY, _forward_value(), timeout=None)
+        value = _strict().get(GENERATION_KEY)
         if value is None:
-            cache.add(GENERATION_KEY, 1, timeout=None)
-            value = cache.get(GENERATION_KEY, 1)
-        return value
+            raise PurgeFailed("the generation key can't be kept")
+    if value < _seen["generation"]:
+        # The key went back (a restored snapshot brings old pages back with it).
+        value = _forward_value()
+        _strict().set(GENERATION_KEY, value, timeout=None)
+    return _note(value)
+
+
+def _stamp_generation():
+    stamp = settings.SAYSO_PAGE_CACHE_STAMP
+    if not os.access(stamp, os.W_OK):
+        if stamp.exists():
+            # A purge can't move an unwritable stamp: serving from the cache would be
+            # serving whatever was cached before the last (failed) purge.
+            raise PurgeFailed("the stamp file is not writable")
+        _move_stamp(stamp)  # a lost stamp is recreated forward, never from 0
+    value = os.stat(stamp).st_mtime_ns
+    if value < _seen["generation"]:
+        value = _move_stamp(stamp)
+    return _note(value)
+
+
+def _move_stamp(stamp):
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    stamp_ns = max(_forward_value(), os.stat(stamp).st_mtime_ns + 1)
+    os.utime(stamp, ns=(stamp_ns, stamp_ns))
+    return _note(stamp_ns)
+
+
+def generation():
+    """The current generation of cached pages; any purge moves it on.
+
+    Raises PurgeFailed when it can't be read (the cache is then bypassed).
+    """
     try:
-        return os.stat(settings.SAYSO_PAGE_CACHE_STAMP).st_mtime_ns
-    except FileNotFoundError:
-        return 0
+        return _shared_generation() if _shared_cache() else _stamp_generation()
+    except PurgeFailed:
+        raise
+    except Exception as error:  # Redis down, a file system refusing: read around it
+        raise PurgeFailed(str(error)) from error
+
+
+def _move_generation():
+    if _shared_cache():
+        try:
+            _note(_strict().incr(GENERATION_KEY))
+        except ValueError:  # the key is gone: recreate it forward, never from 1
+            if not _strict().add(GENERATION_KEY, _forward_value(), timeout=None):
+                _note(_strict().incr(GENERATION_KEY))
+        return
+    _move_stamp(settings.SAYSO_PAGE_CACHE_STAMP)
+
+
+def _record_pending(error):
+    from .models import PendingPurge
+
+    logger.error("Cached pages could not be purged (%s); recorded for retry", error)
+    PendingPurge.objects.create(reason=str(error)[:500])
+
+
+def _purge_or_record():
+    try:
+        _move_generation()
+    except Exception as error:
+        # Fails closed: the change commits, and no cached copy is served until the purge
+        # succeeds (readers see the pending row, the retry task and the sweep retry it).
+        _record_pending(error)
+        return False
+    return True
+
+
+def _purge_after_commit():
+    try:
+        if _purge_or_record():
+            retry_pending_purges()
+    except DatabaseError:
+        logger.exception("A purge after commit could not be recorded")
 
 
 def purge_all():
-    """Invalidate every cached public page at once, in every worker."""
-    if _shared_cache():
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:
-            cache.add(GENERATION_KEY, 2, timeout=None)
-        return
-    stamp = settings.SAYSO_PAGE_CACHE_STAMP
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.touch()
-    stamp_ns = max(clock.time_ns(), generation() + 1)
-    os.utime(stamp, ns=(stamp_ns, stamp_ns))
+    """Invalidate every cached public page at once, in every worker, now and after commit."""
+    _purge_or_record()
+    if connection.in_atomic_block:
+        # A reader rendering before the commit sees the old rows and stores them under the
+        # generation just moved: moving it again once the change is visible leaves that
+        # copy behind.
+        transaction.on_commit(_purge_after_commit, robust=True)
 
 
 def purge_story(story, pages=()):
@@ -94,6 +209,47 @@ def delete_cached_pages():
                 cache._expire_info.pop(key, None)
 
 
+def retry_pending_purges():
+    """Carry out the purges that failed; True when none is left pending."""
+    from .models import PendingPurge
+
+    pending = list(PendingPurge.objects.values_list("pk", flat=True))
+    if not pending:
+        return True
+    try:
+        _move_generation()
+    except Exception as error:
+        logger.warning("Pending purges still can't be carried out: %s", error)
+        PendingPurge.objects.filter(pk__in=pending).update(attempts=F("attempts") + 1)
+        return False
+    # Only the rows seen before the purge: a purge recorded meanwhile needs its own.
+    PendingPurge.objects.filter(pk__in=pending).delete()
+    logger.info("Carried out %d pending purge(s)", len(pending))
+    return True
+
+
+def _purges_pending():
+    """True if a failed purge was waiting (it is retried now); checked at most every
+    SAYSO_PURGE_CHECK_SECONDS per process."""
+    from .models import PendingPurge
+
+    interval = settings.SAYSO_PURGE_CHECK_SECONDS
+    now = clock.monotonic()
+    checked_at = _seen["pending_checked_at"]
+    if interval and checked_at is not None and now - checked_at < interval:
+        return False
+    try:
+        pending = PendingPurge.objects.exists()
+    except DatabaseError:
+        return True
+    if pending:
+        # Even when the retry succeeds now, the copy in hand is from before it.
+        retry_pending_purges()
+        return True
+    _seen["pending_checked_at"] = now
+    return False
+
+
 def seconds_until_midnight_utc(now=None):
     now = now or timezone.now()
     midnight = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
@@ -113,6 +269,41 @@ def _cacheable_request(request):
     )
 
 
+def _cached_copy(request):
+    """(generation, stored copy or None); generation None means: don't use the cache."""
+    try:
+        gen = generation()
+    except PurgeFailed as error:
+        logger.warning("Page cache bypassed: %s", error)
+        return None, None
+    try:
+        stored = _strict().get(_cache_key(request, gen))
+    except Exception as error:
+        logger.warning("Page cache unreachable, page rendered uncached: %s", error)
+        return None, None
+    if stored is not None and (stored[0] != gen or _purges_pending()):
+        # A fresh render checks consent; storing it replaces the copy that was refused.
+        stored = None
+    return gen, stored
+
+
+def _store(request, gen, response):
+    try:
+        if generation() != gen:
+            # A purge happened while this page was being rendered: it may show what the
+            # purge was for.
+            return False
+        timeout = min(settings.SAYSO_PAGE_CACHE_SECONDS, seconds_until_midnight_utc())
+        headers = [(n, response[n]) for n in STORED_HEADERS if response.has_header(n)]
+        headers.append(("Cache-Control", PUBLIC_CACHE_CONTROL))
+        value = (gen, response.status_code, headers, response.content)
+        _strict().set(_cache_key(request, gen), value, timeout)
+    except Exception as error:
+        logger.warning("Page not cached: %s", error)
+        return False
+    return True
+
+
 class PublicPageCacheMiddleware:
     """Serves anonymous readers whole pages from Django's cache (local memory or Redis)."""
 
@@ -122,28 +313,26 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _cacheable_request(request):
             return self.get_response(request)
-        key = _cache_key(request, generation())
-        stored = cache.get(key)
+        gen, stored = _cached_copy(request)
         if stored is not None:
-            status, headers, content = stored
+            _gen, status, headers, content = stored
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
             response["X-Sayso-Cache"] = "hit"
             return response
         response = self.get_response(request)
-        if not request.path.startswith(NOT_CACHED_PREFIXES):
-            response.setdefault("Cache-Control", PUBLIC_CACHE_CONTROL)
+        response.setdefault("Cache-Control", PUBLIC_CACHE_CONTROL)
         if (
-            response.status_code == 200
+            gen is not None
+            and response.status_code == 200
             and not response.cookies
             and not getattr(response, "streaming", False)
         ):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-            headers = [(n, response[n]) for n in STORED_HEADERS if response.has_header(n)]
-            headers.append(("Cache-Control", PUBLIC_CACHE_CONTROL))
-            timeout = min(settings.SAYSO_PAGE_CACHE_SECONDS, seconds_until_midnight_utc())
-            cache.set(key, (response.status_code, headers, response.content), timeout)
-            response["X-Sayso-Cache"] = "miss"
+            stored = _store(request, gen, response)
+            response["X-Sayso-Cache"] = "miss" if stored else "off"
+        elif gen is None:
+            response["X-Sayso-Cache"] = "off"
         return response

@@ -710,3 +710,21 @@ class CampaignStory(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = _("campaign story")
+
+
+class PendingPurge(models.Model):
+    """A purge of cached pages that failed (the cache or the stamp file refused) and is owed.
+
+    Recorded in the transaction of the change that asked for it, so a withdrawal commits
+    whatever the cache does; while one exists no cached copy is served (stories/cache.py).
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason}"

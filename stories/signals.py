@@ -15,6 +15,18 @@ def page_changed(sender, **kwargs):
     purge_all()
 
 
+@receiver(page_published)
+def story_published(sender, instance, **kwargs):
+    # A version that blurs, drops or replaces her photo: the renditions it no longer shows
+    # stop answering, even at addresses already shared.
+    from images.services import take_down_unmatched_renditions
+
+    from .models import StoryPage
+
+    if isinstance(instance, StoryPage):
+        take_down_unmatched_renditions(instance)
+
+
 @receiver(post_delete)
 def something_deleted(sender, **kwargs):
     if issubclass(sender, Page) or sender._meta.label in _SHOWN_ON_PAGES:

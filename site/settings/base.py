@@ -122,9 +122,13 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Reads miss and writes drop while Redis is down (site/cache_backends.py).
+            "BACKEND": "sayso.cache_backends.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sayso",
+            # An unreachable Redis must cost a reader milliseconds, not a hung worker: the
+            # page is then rendered uncached (stories/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         }
     }
 else:
@@ -256,6 +260,9 @@ SAYSO_PORTAL_IDLE_SECONDS = env.int("SAYSO_PORTAL_IDLE_SECONDS", default=15 * 60
 
 # Whole public pages are cached at most this long (and never past midnight UTC).
 SAYSO_PAGE_CACHE_SECONDS = env.int("SAYSO_PAGE_CACHE_SECONDS", default=600)
+# How often each worker asks the database whether a failed purge is still owed (and retries
+# it); 0 asks on every cached answer. Readers never get a cached copy while one is owed.
+SAYSO_PURGE_CHECK_SECONDS = env.float("SAYSO_PURGE_CHECK_SECONDS", default=1.0)
 # Without Redis, purges reach every worker on this machine through this file's mtime.
 SAYSO_PAGE_CACHE_STAMP = Path(
     env("SAYSO_PAGE_CACHE_STAMP", default=str(VAR_DIR / "page-cache-generation"))

@@ -14,6 +14,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sayso-test-media-"))
 ALLOWED_HOSTS = ["*"]
 SAYSO_PAGE_CACHE_STAMP = MEDIA_ROOT / "page-cache-generation"
+SAYSO_PURGE_CHECK_SECONDS = 0
 # WhiteNoise looks for collected files here; tests serve static files through the finders.
 STATIC_ROOT = MEDIA_ROOT / "static"
 STATIC_ROOT.mkdir()

@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from consent.services import expire_due_grants
+from images.services import carry_out_file_takedowns
+from stories.cache import retry_pending_purges
 
 
 class Command(BaseCommand):
@@ -13,3 +15,9 @@ class Command(BaseCommand):
         for entry in expired:
             self.stdout.write(f"Ended: story {entry.story_id} (receipt {entry.receipt_id})")
         self.stdout.write(f"{len(expired)} approval(s) ended.")
+        # The sweep also finishes take-downs that failed (a file or a purge that was refused).
+        done, left = carry_out_file_takedowns()
+        if done or left:
+            self.stdout.write(f"Deleted {done} public file(s); {left} still to delete.")
+        if not retry_pending_purges():
+            self.stderr.write("Cached pages could not be purged yet; readers get fresh pages.")
