@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and sign-in, which all query the database with what was sent.
+    "sayso.bad_input.RefuseUnstorableInputMiddleware",
     "csp.middleware.CSPMiddleware",
     "stories.middleware.PrivacyHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +167,8 @@ AXES_CLIENT_STR_CALLABLE = "sayso.logs.axes_client_str"
 # user agents or cookies gains nothing) because we deliberately keep no IP addresses.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# A sign-in attempt with any user name is recorded, however long (the column holds 255).
+AXES_USERNAME_CALLABLE = "sayso.bad_input.axes_username"
 AXES_LOCKOUT_TEMPLATE = "consent/portal/locked_out.html"
 # Two-step sign-in for the admin (accounts/): available to every editor; with this on,
 # required of every account that can open the admin.
