@@ -173,3 +173,72 @@ def test_a_long_user_name_in_the_admin_sign_in_is_refused_plainly(client, db):
     response = client.post(reverse("wagtailadmin_login"), {"username": "b" * 300, "password": "x"})
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", ['say "hello', '"', '"market" OR "x', "%;--'\\"])
+def test_a_search_with_quotes_or_symbols_answers_and_still_finds(client, published_story, query):
+    assert client.get("/search/", {"q": query}).status_code == 200
+    assert client.get("/api/v3/pages/", {"search": query}).status_code == 200
+
+
+def test_a_search_with_a_quote_still_finds_the_story(client, published_story):
+    response = client.get("/search/", {"q": f'"{published_story.title}'})
+
+    assert response.status_code == 200
+    assert f'href="{published_story.url}"' in response.content.decode()
+
+
+HUGE = "9" * 25
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/my/stories/{HUGE}/",
+        f"/my/payments/stories/{HUGE}/choice/",
+        f"/admin/stories/{HUGE}/in-person/",
+        f"/admin/compensation/stories/{HUGE}/declined-payment/",
+    ],
+)
+def test_a_number_too_big_for_any_row_in_an_address_is_not_found(client, amara, superuser, path):
+    client.force_login(superuser if path.startswith("/admin/") else amara.user)
+
+    assert client.get(path).status_code == 404
+
+
+def test_a_number_too_big_for_any_column_in_a_filter_or_form_gets_a_plain_400(
+    client, superuser, amara
+):
+    client.force_login(superuser)
+
+    assert refused_plainly(
+        client.get(reverse("workspace_consent_ledger_results"), {"storyteller": HUGE})
+    )
+    assert refused_plainly(client.get(reverse("compensation_agreements:add"), {"story": HUGE}))
+    assert refused_plainly(
+        client.post(reverse("compensation_agreements:add"), {"story": f"-{HUGE}"})
+    )
+    # The largest number a column holds is an ordinary value, and simply matches nothing.
+    largest = str(2**63 - 1)
+    response = client.get(reverse("workspace_consent_ledger_results"), {"storyteller": largest})
+    assert response.status_code == 200
+
+
+def test_a_word_where_a_story_number_is_expected_opens_an_empty_agreement_form(client, superuser):
+    client.force_login(superuser)
+
+    response = client.get(reverse("compensation_agreements:add"), {"story": "abc"})
+
+    assert response.status_code == 200
+    assert response.context["form"].initial.get("story") is None
+
+
+@pytest.mark.parametrize("next_url", ["abc", "accounts_two_factor", "1e999"])
+def test_a_bare_word_as_where_to_go_next_after_the_second_step_is_ignored(client, editor, next_url):
+    client.force_login(editor)
+
+    response = client.get(reverse("accounts_two_factor_verify"), {"next": next_url})
+
+    # No authenticator to ask for: straight on, to the admin's home rather than a bare word.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtailadmin_home")

@@ -181,7 +181,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 WAGTAIL_SITE_NAME = "Sayso"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "images.SaysoImage"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# The database backend, with SQLite's search words quoted so any text can be searched for.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "sayso.search_backend"}}
 WAGTAIL_I18N_ENABLED = False
 # Any edit while a story waits for its storyteller restarts the review: the storyteller
 # approves words, and changed words are different words.
