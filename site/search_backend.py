@@ -8,12 +8,9 @@ word is given doubled quotes before the backend quotes it. PostgreSQL's backend 
 own queries and is left as it is.
 """
 
+from functools import cache
+
 from modelsearch.backends.database import SearchBackend as database_backend
-from modelsearch.backends.database.sqlite.sqlite import (
-    SQLiteAutocompleteQueryCompiler,
-    SQLiteSearchBackend,
-    SQLiteSearchQueryCompiler,
-)
 from modelsearch.query import Phrase, PlainText
 
 
@@ -28,17 +25,27 @@ class QuotedWordsMixin:
         return super().build_search_query_content(query, config=config)
 
 
-class QuotedSearchQueryCompiler(QuotedWordsMixin, SQLiteSearchQueryCompiler):
-    pass
+@cache
+def _quoted_compilers():
+    # Imported only on SQLite: the module defines a model that exists only there.
+    from modelsearch.backends.database.sqlite.sqlite import (
+        SQLiteAutocompleteQueryCompiler,
+        SQLiteSearchQueryCompiler,
+    )
 
-
-class QuotedAutocompleteQueryCompiler(QuotedWordsMixin, SQLiteAutocompleteQueryCompiler):
-    pass
+    search = type("QuotedSearchQueryCompiler", (QuotedWordsMixin, SQLiteSearchQueryCompiler), {})
+    autocomplete = type(
+        "QuotedAutocompleteQueryCompiler",
+        (QuotedWordsMixin, SQLiteAutocompleteQueryCompiler),
+        {},
+    )
+    return search, autocomplete
 
 
 def SearchBackend(params):  # noqa: N802 - the name Wagtail looks up in a backend module
     backend = database_backend(params)
-    if isinstance(backend, SQLiteSearchBackend):
-        backend.query_compiler_class = QuotedSearchQueryCompiler
-        backend.autocomplete_query_compiler_class = QuotedAutocompleteQueryCompiler
+    if type(backend).__name__ == "SQLiteSearchBackend":
+        backend.query_compiler_class, backend.autocomplete_query_compiler_class = (
+            _quoted_compilers()
+        )
     return backend
