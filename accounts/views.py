@@ -17,7 +17,8 @@ from .forms import CodeAndPasswordForm, CodeForm
 
 def _next_url(request):
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # Only a path: redirect() would read a bare word as the name of a view and fail.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -25,7 +25,8 @@ class AgreementCreateView(CreateView):
 
     def get_initial_form_instance(self):
         agreement = Agreement(agreed_by=self.request.user)
-        story = StoryPage.objects.filter(pk=self.request.GET.get("story") or None).first()
+        story_pk = self.request.GET.get("story", "")
+        story = StoryPage.objects.filter(pk=story_pk).first() if story_pk.isdigit() else None
         if story is not None:
             agreement.story = story
             agreement.storyteller_id = story.storyteller_id

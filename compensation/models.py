@@ -261,6 +261,13 @@ class Agreement(models.Model):
             errors["hours"] = [_("Give the number of hours for work paid by the hour.")]
         if self.basis == self.Basis.FLAT and self.hours:
             errors["hours"] = [_("Leave hours empty for a fixed amount.")]
+        if not errors and self.amount is not None and self.currency:
+            # The total is stored too, and every payments page adds it up: refuse here what
+            # the column could not hold, rather than fail on saving or on every page after.
+            try:
+                money.validate_storable(self.compute_total(), self.currency)
+            except ValidationError as error:
+                errors["hours" if self.basis == self.Basis.HOURLY else "amount"] = [error]
         if (
             self.story_id
             and self.storyteller_id

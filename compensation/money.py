@@ -75,6 +75,16 @@ def validate_amount(amount, currency):
         )
 
 
+def validate_storable(amount, currency):
+    """No more whole digits than the amount columns hold (a rate times hours can exceed them)."""
+    whole_digits = MAX_DIGITS - STORED_PLACES
+    if abs(quantize(amount, currency)) >= Decimal(10) ** whole_digits:
+        raise ValidationError(
+            _("That comes to more than Sayso can record. Check the amount and the hours."),
+            code="amount_too_large",
+        )
+
+
 def format_money(amount, currency):
     """An amount as a person reads it: "£1,200.00", "€5.00", "NGN 50,000.00"."""
     locale = _babel_locale()

@@ -154,6 +154,8 @@ class ContactForm(forms.Form):
     )
     email = forms.EmailField(
         label=_("Email address"),
+        # The user's email column; a longer address could never be stored.
+        max_length=254,
         required=False,
         help_text=_("Only used to tell you something is ready, and to reset your password."),
     )

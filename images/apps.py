@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ImagesConfig(AppConfig):
     name = "images"
     verbose_name = "Images"
+
+    def ready(self):
+        from . import signals  # noqa: F401

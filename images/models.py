@@ -10,6 +10,7 @@ from wagtail.images.models import (
     AbstractImage,
     AbstractRendition,
     Image,
+    ImageQuerySet,
     WagtailImageField,
     WagtailImageFieldFile,
     get_upload_to,
@@ -39,12 +40,33 @@ class PhotoField(WagtailImageField):
     attr_class = PhotoFieldFile
 
 
+class SaysoImageQuerySet(ImageQuerySet):
+    """Bulk writes, which skip save(), still store no metadata."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create writes each new file to storage without calling save(): strip first.
+        objs = list(objs)
+        for image in objs:
+            if image._has_new_file():
+                image._strip_file_metadata()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if "file" in fields:
+            raise ValueError(
+                "Photos' files can't be changed in bulk: save each image, so that its new "
+                "file is stripped of metadata and its old renditions deleted."
+            )
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
 class SaysoImage(AbstractImage):
     """A picture in the library; originals stay private, the public only gets renditions.
 
     Every original is stored without metadata, whichever door it came through (the admin's
     upload, multiple upload and chooser, code): save() strips a new or replaced file before
-    writing the row.
+    writing the row, and so does bulk_create (images.signals strips the uploads Wagtail's
+    multiple upload keeps aside).
     """
 
     file = PhotoField(
@@ -55,6 +77,8 @@ class SaysoImage(AbstractImage):
     )
 
     admin_form_fields = Image.admin_form_fields
+
+    objects = SaysoImageQuerySet.as_manager()
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and sign-in, which all query the database with what was sent.
+    "sayso.bad_input.RefuseUnstorableInputMiddleware",
     "csp.middleware.CSPMiddleware",
     "stories.middleware.PrivacyHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,6 +186,8 @@ AXES_CLIENT_STR_CALLABLE = "sayso.logs.axes_client_str"
 # user agents or cookies gains nothing) because we deliberately keep no IP addresses.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# A sign-in attempt with any user name is recorded, however long (the column holds 255).
+AXES_USERNAME_CALLABLE = "sayso.bad_input.axes_username"
 AXES_LOCKOUT_TEMPLATE = "consent/portal/locked_out.html"
 # Two-step sign-in for the admin (accounts/): available to every editor; with this on,
 # required of every account that can open the admin.
@@ -196,7 +200,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 WAGTAIL_SITE_NAME = "Sayso"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "images.SaysoImage"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# The database backend, with SQLite's search words quoted so any text can be searched for.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "sayso.search_backend"}}
 WAGTAIL_I18N_ENABLED = False
 # Any edit while a story waits for its storyteller restarts the review: the storyteller
 # approves words, and changed words are different words.
