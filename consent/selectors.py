@@ -29,6 +29,9 @@ PUBLIC_FIELD_LABELS = {
     "image": gettext_lazy("photo description"),
     "topics": gettext_lazy("topics"),
     "region": gettext_lazy("country"),
+    "intro": gettext_lazy("introduction"),
+    "image_alt": gettext_lazy("image description"),
+    "name": gettext_lazy("name"),
     RENDERED_PAGE: gettext_lazy("page as readers see it"),
 }
 
@@ -110,13 +113,26 @@ class Verdict:
             )
             % {"name": name},
             "private_term": self._private_term_reason(name),
+            "private_term_any": self._private_term_any_reason(),
+            "no_private_words": _("No storyteller's private words are on this page."),
         }
         return messages[self.code]
 
+    def _labels(self):
+        return [str(PUBLIC_FIELD_LABELS.get(part, part)) for part in self.extra.get("fields", [])]
+
+    def _private_term_any_reason(self):
+        # Neither the word nor whose it is: only where, so the editor can take it out.
+        labels = self._labels()
+        if len(labels) == 1:
+            return _("The %(field)s contains a storyteller's private words.") % {"field": labels[0]}
+        return _("The %(fields)s contain a storyteller's private words.") % {
+            "fields": get_text_list(labels, _("and"))
+        }
+
     def _private_term_reason(self, name):
         # Names the places, never the word: this reason reaches editors' screens and logs.
-        parts = self.extra.get("fields", [])
-        labels = [str(PUBLIC_FIELD_LABELS.get(part, part)) for part in parts]
+        labels = self._labels()
         if len(labels) == 1:
             return _("The %(field)s contains one of %(name)s's private words.") % {
                 "field": labels[0],
@@ -157,6 +173,11 @@ def publication_verdict(
     fields = private_words_in(page, rendered=rendered)
     if fields:
         return Verdict(False, "private_term", storyteller_id, extra={"fields": fields})
+    # Going live, the names it shares with other stories (warnings, topics) must hold
+    # nobody's words either (a word added later takes such stories down, in services).
+    shared = shared_names_with_private_words(page) if publishing else []
+    if shared:
+        return Verdict(False, "private_term_any", storyteller_id, extra={"fields": shared})
     # An alias is governed by its original's consent.
     story_id = page.alias_of_id or page.pk
     if story_id is None:
@@ -285,6 +306,55 @@ def private_words_in(page, *, rendered=None):
     if rendered is not None and redaction.html_contains_any(rendered, terms):
         fields.append(RENDERED_PAGE)
     return fields
+
+
+def shared_names_with_private_words(page):
+    """The names a story shares with others (content warnings, topics) that hold any
+    storyteller's private words: one query for everyone's words."""
+    shared = {
+        "content_warnings": [warning.name for warning in page.content_warnings.all()],
+        "topics": [name for topic in page.topics.all() for name in (topic.name, topic.slug)],
+    }
+    if not any(shared.values()):
+        return []
+    return redaction.fields_containing(shared, everyones_guarded_terms())
+
+
+def everyones_guarded_terms():
+    """Every storyteller's private words and legal name: what no shared page may show.
+
+    One query, decrypting each storyteller's row: callers load it once per publish or render
+    and pass the list on, never once per story.
+    """
+    terms = []
+    for storyteller in Storyteller.objects.only("pk", "legal_name", "private_terms"):
+        terms.extend(storyteller.guarded_terms())
+    return redaction.clean_terms(terms)
+
+
+def public_page_verdict(page, *, rendered=None, terms=None):
+    """May this page, which is not a story, be public? Only holding nobody's private words.
+
+    The one rule for every other page type (home, indexes, campaigns, search) and for the
+    names shared between stories (topics, content warnings): none of their public strings
+    (``page.public_strings()``), nor the page as rendered for a reader when ``rendered`` is
+    given, may contain any storyteller's private words or legal name, invisible characters
+    and entities notwithstanding. Fails closed: if the words can't be read, the error
+    propagates and nothing is saved or served. ``terms`` (everyones_guarded_terms()) may be
+    passed by callers that check many pages. The reason names the field, never the word.
+    """
+    if terms is None:
+        terms = everyones_guarded_terms()
+    fields = []
+    if page is not None:  # None: a page that is only a view (search), checked as rendered
+        fields = redaction.fields_containing(
+            page.public_strings(), terms, html_fields=page.public_html_fields
+        )
+    if rendered is not None and redaction.html_contains_any(rendered, terms):
+        fields.append(RENDERED_PAGE)
+    if fields:
+        return Verdict(False, "private_term_any", extra={"fields": fields})
+    return Verdict(True, "no_private_words")
 
 
 def publicly_consented(stories, *, on_day=None):
@@ -526,3 +596,16 @@ def latest_grant(storyteller, story=None):
     if story is not None:
         grants = grants.filter(story_id=story.pk)
     return grants.order_by("-sequence").first()
+
+
+def approved_content_hash(story, revision):
+    """The content hash the storyteller last approved for this version ("" if never)."""
+    return (
+        ConsentEntry.objects.filter(
+            story_id=story.pk, revision_id=revision.pk, decision=ConsentEntry.Decision.GRANTED
+        )
+        .order_by("-sequence")
+        .values_list("content_hash", flat=True)
+        .first()
+        or ""
+    )

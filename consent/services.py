@@ -33,6 +33,7 @@ from .models import (
 from .selectors import (
     content_hash,
     is_withdrawn,
+    public_page_verdict,
     publication_verdict,
     revision_content_hash,
     today,
@@ -365,17 +366,73 @@ def take_down_stories_with_private_words(storyteller):
         take_down(story, log_action="sayso.private_words", keep_review=True)
         _tell_editors(Notification.Kind.PRIVATE_WORDS, story)
         taken_down.append(story)
+    others = take_down_other_pages_with_private_words(storyteller)
     if taken_down:
         logger.warning(
             "Took down %d stories of storyteller %s: private words",
             len(taken_down),
             storyteller.pk,
         )
-    else:
+    elif not others:
         # Cached pages are rendered text; the serve-time check must see fresh pages.
         from stories.cache import purge_all
 
         purge_all()
+    return taken_down
+
+
+def take_down_other_pages_with_private_words(storyteller):
+    """Take down every other live page now showing one of the storyteller's words.
+
+    Her words may be on pages that are not her stories: the home page, an index, a campaign
+    (their aliases go down with them), or a content warning or topic shown by anyone's
+    story, whose stories then go down too (an editor renames it, and they go back through
+    review). Runs with take_down_stories_with_private_words; the pages taken down, listed.
+    """
+    from django.db.models import Q
+
+    from stories.models import (
+        CampaignIndexPage,
+        CampaignPage,
+        ContentWarning,
+        HomePage,
+        StoryIndexPage,
+        StoryPage,
+        Topic,
+    )
+
+    terms = storyteller.guarded_terms()
+    if not terms:
+        return []
+    taken_down = []
+    for model in (HomePage, StoryIndexPage, CampaignIndexPage, CampaignPage):
+        for page in model.objects.live():
+            if not public_page_verdict(page, terms=terms).allowed:
+                UnpublishPageAction(page, user=None, log_action="sayso.private_words").execute(
+                    skip_permission_checks=True
+                )
+                taken_down.append(page)
+    warnings = [
+        warning.pk
+        for warning in ContentWarning.objects.all()
+        if not public_page_verdict(warning, terms=terms).allowed
+    ]
+    topics = [
+        topic.pk for topic in Topic.objects.all() if not public_page_verdict(topic, terms=terms)
+    ]
+    if warnings or topics:
+        showing = (
+            StoryPage.objects.live()
+            .filter(alias_of__isnull=True)
+            .filter(Q(content_warnings__in=warnings) | Q(topics__in=topics))
+            .distinct()
+        )
+        for story in showing:
+            take_down(story, log_action="sayso.private_words", keep_review=True)
+            _tell_editors(Notification.Kind.PRIVATE_WORDS, story)
+            taken_down.append(story)
+    if taken_down:
+        logger.warning("Took down %d other pages: private words", len(taken_down))
     return taken_down
 
 

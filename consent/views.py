@@ -22,7 +22,7 @@ from wagtail.models import Revision
 from stories.models import StoryPage
 
 from . import selectors, services
-from .diff import story_changes
+from .diff import reader_view, story_changes
 from .exceptions import PrivateWordsFound
 from .export import WHAT_IS_EXPORTED
 from .models import ConsentEntry, Storyteller
@@ -99,10 +99,20 @@ def story_detail(request, pk, approve_form=None, changes_form=None):
     if revision is not None:
         version = revision.as_object()
         context["version"] = version
+        # The story's words are in the preview above; every other thing readers get is listed.
+        context["details"] = [row for row in reader_view(version) if row.key != "body"]
         previous = selectors.last_approved_revision(story)
-        if previous is not None and previous.pk != revision.pk:
-            context["changes"] = story_changes(previous.as_object(), version)
-            context["compared_with"] = previous
+        if previous is not None:
+            # Her approval is bound to a hash: when the version she approved no longer gives
+            # it, something it points to changed underneath (a photo's file replaced).
+            replaced = selectors.revision_content_hash(previous) != selectors.approved_content_hash(
+                story, previous
+            )
+            if previous.pk != revision.pk or replaced:
+                context["changes"] = story_changes(
+                    previous.as_object(), version, changed_underneath=replaced
+                )
+                context["compared_with"] = previous
         waiting = selectors.open_review_revision(story)
         if waiting is not None and waiting.pk == revision.pk:
             initial = _initial_scope(version, request.storyteller)

@@ -68,7 +68,23 @@ class CampaignCopyForm(CopyForm):
             self.fields.pop("alias", None)
 
 
-class CampaignPageForm(WagtailAdminPageForm):
+class PublicPageForm(WagtailAdminPageForm):
+    """The editor's form for every page but a story: refuses to publish or schedule a page
+    holding any storyteller's private words, and says where (the model guard has the last
+    word; this turns its refusal into a message)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "action-publish" not in self.data or self.errors:
+            return
+        from consent.selectors import public_page_verdict
+
+        verdict = public_page_verdict(self.instance)
+        if not verdict.allowed:
+            self.add_error(None, ValidationError(verdict.reason, code="private_words"))
+
+
+class CampaignPageForm(PublicPageForm):
     """The campaign editor's form: its story list holds only stories in the campaign's scope."""
 
     @property

@@ -1,6 +1,8 @@
 """Page types: the home page, campaigns and stories."""
 
+import logging
 import re
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,7 +20,13 @@ from wagtail.snippets.models import register_snippet
 from compensation.panels import CompensationStatusPanel
 from consent.models import Channel
 
-from .forms import CampaignCopyForm, CampaignPageForm, StoryCopyForm, StoryPageForm
+from .forms import (
+    CampaignCopyForm,
+    CampaignPageForm,
+    PublicPageForm,
+    StoryCopyForm,
+    StoryPageForm,
+)
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
 # Deliberately small: what a storyteller can also write in the portal, nothing that embeds
@@ -32,9 +40,66 @@ INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 # editor bookkeeping that carries no words, so consent is bound to the text without it.
 _BLOCK_KEY = re.compile(r'\sdata-block-key="[^"]*"')
 
+logger = logging.getLogger(__name__)
+
 
 class StoryGone(Exception):
     """Raised while routing to a story that was withdrawn or whose consent ended (410)."""
+
+
+class _NoPrivateWordsMixin:
+    """Pages other than stories (and names stories share) show nobody's private words.
+
+    A story is checked against its own storyteller's words (publication_verdict). Every
+    other public string, the home page's, an index's, a campaign's, a topic's or a warning's,
+    is checked against every storyteller's words and legal name by the one rule,
+    consent.selectors.public_page_verdict: save() refuses to make such a page live (so the
+    Publish button, a schedule, a bulk action, the API and copies all meet it), and serve()
+    re-checks the page exactly as a reader gets it, before any cache can store it.
+    """
+
+    public_html_fields = ("intro",)
+
+    def public_strings(self):
+        """Every string of this page a reader can see, by field name."""
+        return {
+            "title": self.title,
+            "seo_title": self.seo_title,
+            "search_description": self.search_description,
+            "slug": self.slug,
+            "intro": getattr(self, "intro", ""),
+        }
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if self.live and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS):
+            from consent.exceptions import PrivateWordsFound
+            from consent.selectors import public_page_verdict
+
+            verdict = public_page_verdict(self)
+            if not verdict.allowed:
+                raise PrivateWordsFound(verdict.reason, verdict.extra["fields"])
+        return super().save(*args, **kwargs)
+
+    def serve(self, request, *args, **kwargs):
+        from consent.redaction import without_exempt
+        from consent.selectors import public_page_verdict
+
+        # Story cards are marked so the check leaves them to their own storyteller's verdict
+        # (publicly_consented chose them); the mark is new for every render.
+        request.sayso_exempt_mark = secrets.token_hex(16)
+        response = super().serve(request, *args, **kwargs)
+        if getattr(request, "is_preview", False):
+            return response  # an editor's preview in the admin, not a reader's page
+        if hasattr(response, "render"):
+            response.render()
+        rendered = without_exempt(
+            response.content.decode(response.charset or "utf-8"), request.sayso_exempt_mark
+        )
+        if not public_page_verdict(self, rendered=rendered).allowed:
+            logger.warning("Withheld page %s: it holds a storyteller's private words", self.pk)
+            raise Http404
+        return response
 
 
 class _ApprovedWordingMixin:
@@ -64,8 +129,42 @@ class _ApprovedWordingMixin:
             )
 
 
+class _SharedNameMixin:
+    """A name every story using it shows: it may hold nobody's private words (see
+    _NoPrivateWordsMixin); refused in the editor's form and at save."""
+
+    public_html_fields = ()
+
+    def public_strings(self):
+        return {"name": self.name}
+
+    def _private_words_verdict(self):
+        from consent.selectors import public_page_verdict
+
+        return public_page_verdict(self)
+
+    def clean(self):
+        super().clean()
+        verdict = self._private_words_verdict()
+        if not verdict.allowed:
+            raise ValidationError(
+                {
+                    field: _("This contains a storyteller's private words. Readers would see it.")
+                    for field in verdict.extra["fields"]
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        from consent.exceptions import PrivateWordsFound
+
+        verdict = self._private_words_verdict()
+        if not verdict.allowed:
+            raise PrivateWordsFound(verdict.reason, verdict.extra["fields"])
+        return super().save(*args, **kwargs)
+
+
 @register_snippet
-class ContentWarning(_ApprovedWordingMixin, models.Model):
+class ContentWarning(_SharedNameMixin, _ApprovedWordingMixin, models.Model):
     """A managed warning shown to readers before a story's text."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
@@ -82,7 +181,7 @@ class ContentWarning(_ApprovedWordingMixin, models.Model):
 
 
 @register_snippet
-class Topic(_ApprovedWordingMixin, models.Model):
+class Topic(_SharedNameMixin, _ApprovedWordingMixin, models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
@@ -95,8 +194,11 @@ class Topic(_ApprovedWordingMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def public_strings(self):
+        return {"name": self.name, "slug": self.slug}
 
-class HomePage(Page):
+
+class HomePage(_NoPrivateWordsMixin, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     featured_campaign = models.ForeignKey(
         "stories.CampaignPage",
@@ -107,6 +209,7 @@ class HomePage(Page):
         related_name="+",
     )
 
+    base_form_class = PublicPageForm
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("featured_campaign")]
 
     parent_page_types = ["wagtailcore.Page"]
@@ -141,9 +244,10 @@ class HomePage(Page):
         verbose_name = _("home page")
 
 
-class StoryIndexPage(Page):
+class StoryIndexPage(_NoPrivateWordsMixin, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
+    base_form_class = PublicPageForm
     content_panels = [*Page.content_panels, FieldPanel("intro")]
 
     parent_page_types = ["stories.HomePage"]
@@ -531,9 +635,10 @@ _NON_CONTENT_FIELDS = {
 }
 
 
-class CampaignIndexPage(Page):
+class CampaignIndexPage(_NoPrivateWordsMixin, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
+    base_form_class = PublicPageForm
     content_panels = [*Page.content_panels, FieldPanel("intro")]
 
     parent_page_types = ["stories.HomePage"]
@@ -544,7 +649,7 @@ class CampaignIndexPage(Page):
         verbose_name = _("campaign index")
 
 
-class CampaignPage(Page):
+class CampaignPage(_NoPrivateWordsMixin, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     image = models.ForeignKey(
         "images.SaysoImage",
@@ -593,6 +698,9 @@ class CampaignPage(Page):
 
     class Meta:
         verbose_name = _("campaign")
+
+    def public_strings(self):
+        return {**super().public_strings(), "image_alt": self.image_alt}
 
     def public_content(self):
         """Everything a reader sees on the campaign: what the advisory group approves."""

@@ -1,14 +1,19 @@
 """Public views that are not pages: search, the Atom feed and the sitemap."""
 
+import secrets
+
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Site
 
-from consent.selectors import publicly_consented
+from consent.redaction import without_exempt
+from consent.selectors import public_page_verdict, publicly_consented
 
 from .models import CampaignPage, StoryPage
 
@@ -37,11 +42,18 @@ def search(request):
         stories = [story for story in story_hits if story.pk in consented]
         campaigns = list(CampaignPage.objects.live().search(query)[:20])
     page = Paginator(stories, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "stories/search.html",
-        {"query": query, "stories": page, "campaigns": campaigns},
-    )
+    context = {"query": query, "searched": bool(query), "stories": page, "campaigns": campaigns}
+    request.sayso_exempt_mark = secrets.token_hex(16)
+    response = render(request, "stories/search.html", context)
+    # The reader's own words come back to them (the title, the box, the page links): leave
+    # them out of the private-words check, or the search box would tell anyone which words
+    # are someone's private words. Everything else on the page is checked as rendered.
+    unechoed = render_to_string("stories/search.html", {**context, "query": ""}, request=request)
+    if not public_page_verdict(
+        None, rendered=without_exempt(unechoed, request.sayso_exempt_mark)
+    ).allowed:
+        raise Http404
+    return response
 
 
 class StoriesFeed(Feed):
