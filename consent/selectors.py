@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +15,8 @@ from django_countries import countries
 
 from . import redaction
 from .models import Channel, ConsentEntry, Storyteller
+
+logger = logging.getLogger(__name__)
 
 RENDERED_PAGE = "page"
 # What an editor calls each public field, for the redaction guard's reason.
@@ -105,6 +108,8 @@ class Verdict:
             )
             % {"name": name},
             "private_term": self._private_term_reason(name),
+            "unchecked": _("Sayso could not check %(name)s's approval of this version.")
+            % {"name": name},
         }
         return messages[self.code]
 
@@ -224,13 +229,26 @@ def publicly_consented(stories, *, on_day=None):
     return [
         story
         for story in stories
-        if publication_verdict(
+        if verdict_or_refusal(
             story,
             on_day=on_day,
             entries=by_story.get(story.alias_of_id or story.pk, []),
             publishing=False,
         ).allowed
     ]
+
+
+def verdict_or_refusal(page, **kwargs):
+    """publication_verdict for a public door that must answer: a verdict that can't be
+    reached (a broken row, a missing related record) counts as a refusal, never a 500.
+
+    A listing then leaves the story out; serving answers as for any refused story.
+    """
+    try:
+        return publication_verdict(page, **kwargs)
+    except Exception:
+        logger.exception("Could not check consent for page %s; leaving it out", page.pk)
+        return Verdict(False, "unchecked", page.storyteller_id)
 
 
 def _attach_storytellers(stories):
