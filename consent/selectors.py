@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from images.embeds import embedded_image_ids
+
 from . import redaction
 from .models import Channel, ConsentEntry, Storyteller
 
@@ -188,7 +190,8 @@ def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
     if grant.byline != page.byline_kind:
         chosen = dict(page.Byline.choices).get(grant.byline, grant.byline)
         return Verdict(False, "byline", storyteller_id, grant, extra={"chosen": str(chosen)})
-    if page.image_id and not grant.image_allowed:
+    if not grant.image_allowed and (page.image_id or embedded_image_ids(page.body)):
+        # "Don't show the photo" covers every picture of hers, those in the text too.
         return Verdict(False, "image", storyteller_id, grant)
     return Verdict(True, "approved", storyteller_id, grant)
 

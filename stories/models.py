@@ -17,6 +17,7 @@ from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
 from consent.models import Channel
+from images.embeds import bind_file_hashes
 
 from .forms import CampaignPageForm, StoryCopyForm, StoryPageForm
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
@@ -96,7 +97,19 @@ class Topic(_ApprovedWordingMixin, models.Model):
         return self.name
 
 
-class HomePage(Page):
+class _ShowsNoStorytellersPhoto:
+    """A page that isn't a story never shows a storyteller's photo (see stories.photos)."""
+
+    def clean(self):
+        super().clean()
+        from .photos import other_page_photo_errors
+
+        errors = other_page_photo_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class HomePage(_ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     featured_campaign = models.ForeignKey(
         "stories.CampaignPage",
@@ -141,7 +154,7 @@ class HomePage(Page):
         verbose_name = _("home page")
 
 
-class StoryIndexPage(Page):
+class StoryIndexPage(_ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -322,7 +335,8 @@ class StoryPage(Page):
             "search_description": self.search_description,
             "slug": self.slug,
             "summary": self.summary,
-            "body": _BLOCK_KEY.sub("", self.body),
+            # Pictures in the text by their file's content, not only their id.
+            "body": bind_file_hashes(_BLOCK_KEY.sub("", self.body)),
             "content_warnings": sorted(w.name for w in self.content_warnings.all()),
             "byline_kind": self.byline_kind,
             "byline_name": "" if self.byline_kind == self.Byline.ANONYMOUS else self.byline_name,
@@ -341,6 +355,11 @@ class StoryPage(Page):
             raise ValidationError(
                 {"image_alt": _("Describe the photo for people who can't see it.")}
             )
+        from .photos import story_photo_errors
+
+        errors = story_photo_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         # The last word on invariant 2: whatever door a publish comes through (the editor,
@@ -414,7 +433,7 @@ _NON_CONTENT_FIELDS = {
 }
 
 
-class CampaignIndexPage(Page):
+class CampaignIndexPage(_ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -427,7 +446,7 @@ class CampaignIndexPage(Page):
         verbose_name = _("campaign index")
 
 
-class CampaignPage(Page):
+class CampaignPage(_ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     image = models.ForeignKey(
         "images.SaysoImage",

@@ -207,3 +207,14 @@ def test_a_verdict_that_cannot_be_reached_leaves_the_story_out_and_is_never_a_50
     assert client.get(f"/api/v3/pages/{story.pk}/").status_code == 404
     assert client.get("/campaigns/fair-work/").status_code == 200
     assert "/stories/harbour/" not in client.get("/campaigns/fair-work/").content.decode()
+
+
+def test_the_api_gives_no_campaign_story_list_to_go_round_the_verdict(client, story, campaign):
+    # A campaign's public story list is CampaignPage.public_stories (the verdict at request
+    # time); the API must not offer the raw list beside it. If api_fields ever add one, it
+    # must be built from public_stories.
+    response = client.get(f"/api/v3/pages/{campaign.pk}/")
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"id", "meta", "title"}
+    assert "stories" not in str(response.json()["meta"].keys())
