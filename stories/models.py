@@ -204,7 +204,10 @@ class StoryIndexPage(_ShowsNoStorytellersPhoto, Page):
             stories = stories.filter(region=region)
         page = Paginator(stories, self.STORIES_PER_PAGE).get_page(request.GET.get("page"))
         page.object_list = publicly_consented(page.object_list)
-        live = StoryPage.objects.child_of(self).live()
+        # The filters name only what readers may see: a story whose consent lapsed before
+        # the sweep must not show its topic or country here either.
+        shown = [story.pk for story in publicly_consented(public_stories().child_of(self))]
+        live = StoryPage.objects.filter(pk__in=shown)
         codes = set(live.exclude(region="").values_list("region", flat=True))
         context.update(
             stories=page,

@@ -11,6 +11,7 @@ words. A story whose newer draft was never approved shows its approved words onl
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from consent import services
@@ -218,3 +219,24 @@ def test_the_api_gives_no_campaign_story_list_to_go_round_the_verdict(client, st
     assert response.status_code == 200
     assert set(response.json()) == {"id", "meta", "title"}
     assert "stories" not in str(response.json()["meta"].keys())
+
+
+def test_the_story_index_filters_name_no_topic_or_country_of_a_lapsed_story(
+    client, make_story, amara, monkeypatch
+):
+    from stories.models import Topic
+
+    lapsing = make_story(amara, slug="lapsing", region="NP")
+    lapsing.topics = [Topic.objects.create(name="Fishing boats", slug="fishing-boats")]
+    lapsing.save_revision()
+    approve(lapsing, amara, valid_until=today())
+    lapsing.get_latest_revision().publish()
+    assert "Fishing boats" in client.get("/stories/").content.decode()
+
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=1))
+    cache.clear()  # cached pages end at midnight UTC (stories/cache.py); it is the next day
+    html = client.get("/stories/").content.decode()
+
+    assert "Fishing boats" not in html
+    assert "Nepal" not in html
