@@ -195,28 +195,33 @@ class StoryIndexPage(_ShowsNoStorytellersPhoto, Page):
         from .views import public_stories
 
         context = super().get_context(request, *args, **kwargs)
-        stories = public_stories().child_of(self)
         topic = request.GET.get("topic", "")[:80]
         region = request.GET.get("region", "")[:2].upper()
-        if topic:
-            stories = stories.filter(topics__slug=topic)
-        if region:
-            stories = stories.filter(region=region)
+        # One verdict for every story here, before filtering and paging: the filters then
+        # name only what readers may see (not the topic or country of a story whose
+        # consent lapsed before the sweep), and every page holds a full page of stories.
+        shown = publicly_consented(public_stories().child_of(self))
+        stories = [
+            story
+            for story in shown
+            if (not topic or any(t.slug == topic for t in story.topics.all()))
+            and (not region or _region_code(story) == region)
+        ]
         page = Paginator(stories, self.STORIES_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = publicly_consented(page.object_list)
-        # The filters name only what readers may see: a story whose consent lapsed before
-        # the sweep must not show its topic or country here either.
-        shown = [story.pk for story in publicly_consented(public_stories().child_of(self))]
-        live = StoryPage.objects.filter(pk__in=shown)
-        codes = set(live.exclude(region="").values_list("region", flat=True))
+        codes = {_region_code(story) for story in shown} - {""}
+        topics = {t.pk: t for story in shown for t in story.topics.all()}
         context.update(
             stories=page,
-            topics=Topic.objects.filter(stories__in=live).distinct(),
+            topics=sorted(topics.values(), key=lambda t: t.name),
             regions=sorted(((code, countries.name(code)) for code in codes), key=lambda r: r[1]),
             selected_topic=topic,
             selected_region=region,
         )
         return context
+
+
+def _region_code(story):
+    return str(story.region.code or "") if story.region else ""
 
 
 class StoryPage(Page):
