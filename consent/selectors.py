@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,8 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from images.embeds import embedded_image_ids
+
 from . import redaction
 from .models import Channel, ConsentEntry, Storyteller
+
+logger = logging.getLogger(__name__)
 
 RENDERED_PAGE = "page"
 # What an editor calls each public field, for the redaction guard's reason.
@@ -115,6 +120,8 @@ class Verdict:
             "private_term": self._private_term_reason(name),
             "private_term_any": self._private_term_any_reason(),
             "no_private_words": _("No storyteller's private words are on this page."),
+            "unchecked": _("Sayso could not check %(name)s's approval of this version.")
+            % {"name": name},
         }
         return messages[self.code]
 
@@ -282,7 +289,8 @@ def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
     if grant.byline != page.byline_kind:
         chosen = dict(page.Byline.choices).get(grant.byline, grant.byline)
         return Verdict(False, "byline", storyteller_id, grant, extra={"chosen": str(chosen)})
-    if page.image_id and not grant.image_allowed:
+    if not grant.image_allowed and (page.image_id or embedded_image_ids(page.body)):
+        # "Don't show the photo" covers every picture of hers, those in the text too.
         return Verdict(False, "image", storyteller_id, grant)
     return Verdict(True, "approved", storyteller_id, grant)
 
@@ -372,13 +380,26 @@ def publicly_consented(stories, *, on_day=None):
     return [
         story
         for story in stories
-        if publication_verdict(
+        if verdict_or_refusal(
             story,
             on_day=on_day,
             entries=by_story.get(story.alias_of_id or story.pk, []),
             publishing=False,
         ).allowed
     ]
+
+
+def verdict_or_refusal(page, **kwargs):
+    """publication_verdict for a public door that must answer: a verdict that can't be
+    reached (a broken row, a missing related record) counts as a refusal, never a 500.
+
+    A listing then leaves the story out; serving answers as for any refused story.
+    """
+    try:
+        return publication_verdict(page, **kwargs)
+    except Exception:
+        logger.exception("Could not check consent for page %s; leaving it out", page.pk)
+        return Verdict(False, "unchecked", page.storyteller_id)
 
 
 def _attach_storytellers(stories):

@@ -7,3 +7,6 @@ class StoriesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (cache purges)
+        from .api import install
+
+        install()

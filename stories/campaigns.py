@@ -1,7 +1,7 @@
 """Which stories a campaign may show: those whose current consent covers its channel."""
 
 from consent.models import ConsentEntry
-from consent.selectors import publication_verdict
+from consent.selectors import verdict_or_refusal
 
 
 def consent_covers(stories, channel, *, on_day=None):
@@ -17,7 +17,7 @@ def consent_covers(stories, channel, *, on_day=None):
         by_story.setdefault(entry.story_id, []).append(entry)
     covered = []
     for story in stories:
-        verdict = publication_verdict(
+        verdict = verdict_or_refusal(
             story,
             on_day=on_day,
             entries=by_story.get(story.alias_of_id or story.pk, []),

@@ -19,6 +19,7 @@ from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
 from consent.models import Channel
+from images.embeds import bind_file_hashes
 
 from .forms import (
     CampaignCopyForm,
@@ -198,7 +199,19 @@ class Topic(_SharedNameMixin, _ApprovedWordingMixin, models.Model):
         return {"name": self.name, "slug": self.slug}
 
 
-class HomePage(_NoPrivateWordsMixin, Page):
+class _ShowsNoStorytellersPhoto:
+    """A page that isn't a story never shows a storyteller's photo (see stories.photos)."""
+
+    def clean(self):
+        super().clean()
+        from .photos import other_page_photo_errors
+
+        errors = other_page_photo_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class HomePage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     featured_campaign = models.ForeignKey(
         "stories.CampaignPage",
@@ -244,7 +257,7 @@ class HomePage(_NoPrivateWordsMixin, Page):
         verbose_name = _("home page")
 
 
-class StoryIndexPage(_NoPrivateWordsMixin, Page):
+class StoryIndexPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
     base_form_class = PublicPageForm
@@ -286,25 +299,33 @@ class StoryIndexPage(_NoPrivateWordsMixin, Page):
         from .views import public_stories
 
         context = super().get_context(request, *args, **kwargs)
-        stories = public_stories().child_of(self)
         topic = request.GET.get("topic", "")[:80]
         region = request.GET.get("region", "")[:2].upper()
-        if topic:
-            stories = stories.filter(topics__slug=topic)
-        if region:
-            stories = stories.filter(region=region)
+        # One verdict for every story here, before filtering and paging: the filters then
+        # name only what readers may see (not the topic or country of a story whose
+        # consent lapsed before the sweep), and every page holds a full page of stories.
+        shown = publicly_consented(public_stories().child_of(self))
+        stories = [
+            story
+            for story in shown
+            if (not topic or any(t.slug == topic for t in story.topics.all()))
+            and (not region or _region_code(story) == region)
+        ]
         page = Paginator(stories, self.STORIES_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = publicly_consented(page.object_list)
-        live = StoryPage.objects.child_of(self).live()
-        codes = set(live.exclude(region="").values_list("region", flat=True))
+        codes = {_region_code(story) for story in shown} - {""}
+        topics = {t.pk: t for story in shown for t in story.topics.all()}
         context.update(
             stories=page,
-            topics=Topic.objects.filter(stories__in=live).distinct(),
+            topics=sorted(topics.values(), key=lambda t: t.name),
             regions=sorted(((code, countries.name(code)) for code in codes), key=lambda r: r[1]),
             selected_topic=topic,
             selected_region=region,
         )
         return context
+
+
+def _region_code(story):
+    return str(story.region.code or "") if story.region else ""
 
 
 class StoryPage(Page):
@@ -439,7 +460,8 @@ class StoryPage(Page):
             "search_description": self.search_description,
             "slug": self.slug,
             "summary": self.summary,
-            "body": _BLOCK_KEY.sub("", self.body),
+            # Pictures in the text by their file's content, not only their id.
+            "body": bind_file_hashes(_BLOCK_KEY.sub("", self.body)),
             "content_warnings": sorted(w.name for w in self.content_warnings.all()),
             "byline_kind": self.byline_kind,
             "byline_name": "" if self.byline_kind == self.Byline.ANONYMOUS else self.byline_name,
@@ -464,6 +486,11 @@ class StoryPage(Page):
 
             if storyteller_is_fixed(self, stored):
                 raise ValidationError({"storyteller": STORYTELLER_FIXED_MESSAGE})
+        from .photos import story_photo_errors
+
+        errors = story_photo_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
     def _stored_row(self):
         if self.pk is None:
@@ -635,7 +662,7 @@ _NON_CONTENT_FIELDS = {
 }
 
 
-class CampaignIndexPage(_NoPrivateWordsMixin, Page):
+class CampaignIndexPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
 
     base_form_class = PublicPageForm
@@ -649,7 +676,7 @@ class CampaignIndexPage(_NoPrivateWordsMixin, Page):
         verbose_name = _("campaign index")
 
 
-class CampaignPage(_NoPrivateWordsMixin, Page):
+class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     intro = RichTextField(_("introduction"), features=INTRO_RICH_TEXT_FEATURES, blank=True)
     image = models.ForeignKey(
         "images.SaysoImage",

@@ -598,9 +598,11 @@ def test_the_public_site_never_links_an_original(
     client, make_story, amara, campaign_index, checkerboard_photo
 ):
     story = publish(make_story(amara, image=checkerboard_photo, image_alt="A field"), amara)
-    campaign = CampaignPage(
-        title="Fair work", slug="fair-work", image=checkerboard_photo, image_alt="A field"
-    )
+    # The campaign has a picture of its own: a storyteller's photo can't be a campaign's
+    # (tests/test_story_photos.py).
+    banner = SaysoImage(title="Banner", file=ImageFile(io.BytesIO(telltale_photo("png")), "b.png"))
+    banner.save()
+    campaign = CampaignPage(title="Fair work", slug="fair-work", image=banner, image_alt="Banner")
     campaign_index.add_child(instance=campaign)
     campaign.save_revision().publish()
     pages = ["/", "/stories/", story.url, "/campaigns/", campaign.url, "/search/?q=story"]
@@ -613,6 +615,7 @@ def test_the_public_site_never_links_an_original(
         html = response.content.decode()
         assert "original_images" not in html, url
         assert checkerboard_photo.file.url not in html, url
+        assert banner.file.url not in html, url
         for media_url in media_urls(html):
             assert re.search(r"^(https?://[^/]+)?/media/images/[\w-]+\.\w+$", media_url), media_url
             seen.add(media_url)
