@@ -987,7 +987,7 @@ def cached_page_keys():
 def redis_cache_settings():
     import os
 
-    url = os.environ.get("REDIS_URL")
+    url = os.environ.get("SAYSO_TEST_REDIS_URL")
     return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -1004,8 +1004,8 @@ def redis_cache_settings():
         pytest.param(
             "redis",
             marks=pytest.mark.skipif(
-                not __import__("os").environ.get("REDIS_URL"),
-                reason="needs REDIS_URL (a real Redis) for the shared-cache door",
+                not __import__("os").environ.get("SAYSO_TEST_REDIS_URL"),
+                reason="needs a Redis server: set SAYSO_TEST_REDIS_URL (make test does)",
             ),
         ),
     ],
