@@ -365,8 +365,11 @@ def _delete_page_history(page_ids):
 def _delete_photo(image):
     from wagtail.models import ModelLogEntry
 
-    # Wagtail deletes the files (original and renditions) once the transaction commits.
-    image.renditions.all().delete()
+    from images.services import take_down_renditions
+
+    # The public files are recorded and retried until gone (images.services); Wagtail
+    # deletes the private original once the transaction commits.
+    take_down_renditions(image.renditions.all(), reason="sayso.erasure")
     ModelLogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(image), object_id=str(image.pk)
     ).delete()

@@ -334,10 +334,9 @@ def take_down(story, *, log_action="sayso.take_down", keep_review=False):
     remove_from_search(pages)
     # Wagtail re-indexes on save; undo that once the transaction commits, too.
     transaction.on_commit(lambda: remove_from_search(pages))
-    if story.image_id:
-        from images.services import take_down_renditions
+    from images.services import take_down_story_renditions
 
-        take_down_renditions(story.image.renditions.all(), story=story, reason=log_action)
+    take_down_story_renditions(story, reason=log_action)
     purge_story(story, pages)
 
 

@@ -41,6 +41,23 @@ def take_down_renditions(renditions, *, story=None, reason=""):
     return len(renditions)
 
 
+def take_down_story_renditions(story, *, reason=""):
+    """Take down the renditions of every picture a story shows: its photo and those in its text.
+
+    Pictures in her text are hers like her photo (stories.photos): they leave with the story.
+    """
+    from .embeds import embedded_image_ids
+
+    image_ids = embedded_image_ids(story.body or "")
+    if story.image_id:
+        image_ids.add(story.image_id)
+    if not image_ids:
+        return 0
+    return take_down_renditions(
+        SaysoRendition.objects.filter(image_id__in=image_ids), story=story, reason=reason
+    )
+
+
 def _enqueue_takedowns():
     from .tasks import carry_out_file_takedowns_task
 

@@ -303,3 +303,21 @@ def test_pictures_in_a_story_not_asked_to_be_blurred_are_shown_as_they_are(
     renditions = _media_renditions(html)
     assert [r.image_id for r in renditions] == [picture.pk]
     assert "blur" not in renditions[0].filter_spec.split("|")
+
+
+def test_withdrawal_takes_down_the_files_of_pictures_in_her_text(
+    client, story_with_picture, picture, amara, django_capture_on_commit_callbacks
+):
+    from consent import services
+
+    html = client.get("/stories/pictured/").content.decode()
+    [shown] = _media_renditions(html)
+    storage, name = shown.file.storage, shown.file.name
+    assert storage.exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw_story(story=story_with_picture, user=amara.user)
+
+    assert not picture.renditions.exists()
+    assert not storage.exists(name)
+    assert client.get("/stories/pictured/").status_code == 410
