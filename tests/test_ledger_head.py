@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 
 from compensation import services as money_services
-from compensation.models import CompensationResponse, Payment, PaymentMethod
+from compensation.models import AgreementChange, CompensationResponse, Payment, PaymentMethod
 from consent import services
 from consent.ledger import verify_receipt
 from consent.models import ConsentEntry
@@ -70,6 +70,18 @@ def three_ledgers(make_story, amara, editor):
     money_services.confirm_agreement(agreement=agreement, user=amara.user)
     money_services.confirm_received(payment=first, user=amara.user)
     money_services.confirm_agreement(agreement=agreement, user=amara.user)
+    for before, after in ((agreement.total, agreement.total - 1), (agreement.total - 1, 30)):
+        AgreementChange(
+            agreement=agreement,
+            storyteller_id=agreement.storyteller_id,
+            kind=AgreementChange.Kind.CORRECTED,
+            total_before=before,
+            total_after=after,
+            currency=agreement.currency,
+            reason="A correction",
+            recorded_by=editor,
+        ).save()
+    money_services.end_agreement(agreement=agreement, reason="Work finished", recorded_by=editor)
     return story
 
 
@@ -77,6 +89,7 @@ TITLES = {
     ConsentEntry: "The consent ledger",
     Payment: "The payments ledger",
     CompensationResponse: "The ledger of storytellers' answers",
+    AgreementChange: "The ledger of changes to agreements",
 }
 
 
