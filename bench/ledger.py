@@ -13,7 +13,6 @@ per append, how many gave up with "please try again", and checks the chain after
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -27,20 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def configure(database_url, workdir):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sayso.settings.production"
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-    from cryptography.fernet import Fernet
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import configure as configure_production
 
-    os.environ.setdefault("SAYSO_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ["MEDIA_ROOT"] = str(workdir / "media")
-    os.environ["STATIC_ROOT"] = str(workdir / "static")
-    os.environ["SAYSO_PAGE_CACHE_STAMP"] = str(workdir / "page-cache-generation")
-    import django
-
-    django.setup()
+    configure_production(workdir, database_url)
 
 
 def recreate_postgres(url):

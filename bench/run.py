@@ -30,7 +30,10 @@ sys.path.insert(0, str(ROOT))
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 
 
-def configure(workdir):
+def configure(workdir, database_url=None):
+    """Production settings on a throwaway database and media folder (bench/ledger.py too)."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "sayso.settings.production"
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
