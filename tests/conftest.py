@@ -82,13 +82,23 @@ def lucia(db):
 
 
 @pytest.fixture
-def photo(db):
-    buffer = io.BytesIO()
-    PILImage.new("RGB", (120, 80), (180, 120, 60)).save(buffer, format="JPEG")
-    image = SaysoImage(title="A photo", file=ImageFile(buffer, name="photo.jpg"))
-    image._set_image_file_metadata()
-    image.save()
-    return image
+def make_photo(db):
+    """A new picture of one colour: each colour is a different file (and file hash)."""
+
+    def make(colour=(180, 120, 60), title="A photo"):
+        buffer = io.BytesIO()
+        PILImage.new("RGB", (120, 80), colour).save(buffer, format="JPEG")
+        image = SaysoImage(title=title, file=ImageFile(buffer, name="photo.jpg"))
+        image._set_image_file_metadata()
+        image.save()
+        return image
+
+    return make
+
+
+@pytest.fixture
+def photo(make_photo):
+    return make_photo()
 
 
 STORY_FEE = Decimal("150.00")

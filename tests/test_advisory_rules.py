@@ -175,7 +175,7 @@ def test_a_later_ask_for_changes_by_another_member_blocks_publication_until_appr
 
 
 def test_members_see_the_picture_the_browser_title_the_search_description_and_blurred_photos(
-    editor, campaign_index, make_story, amara, lucia, photo, nadia
+    editor, campaign_index, make_story, amara, lucia, photo, make_photo, nadia
 ):
     blurred = live_story(
         make_story,
@@ -186,14 +186,18 @@ def test_members_see_the_picture_the_browser_title_the_search_description_and_bl
         image_alt="A woman at a window",
         image_blurred=True,
     )
+    # Each storyteller's photo is hers alone, and a campaign has a picture of its own
+    # (stories.photos).
+    amaras_photo = make_photo((30, 140, 90), title="Amara's photo")
+    lantern = make_photo((240, 200, 40), title="Lanterns")
     sharp = live_story(
-        make_story, amara, "sharp", "Sharp story", image=photo, image_alt="A market stall"
+        make_story, amara, "sharp", "Sharp story", image=amaras_photo, image_alt="A market stall"
     )
     campaign = new_campaign(
         campaign_index,
         editor,
         [blurred, sharp],
-        image=photo,
+        image=lantern,
         image_alt="Hands holding a lantern",
         seo_title="Lanterns: survivors speak",
         search_description="Stories of getting free, told by those who lived them.",
@@ -205,7 +209,7 @@ def test_members_see_the_picture_the_browser_title_the_search_description_and_bl
     soup = soup_of(page)
     picture = soup.select_one("[data-campaign-preview] img[data-campaign-image]")
     campaign_rendition = SaysoRendition.objects.get(
-        image=photo, filter_spec="width-1000|format-webp"
+        image=lantern, filter_spec="width-1000|format-webp"
     )
     assert picture["src"] == campaign_rendition.url
     assert picture["alt"] == "Hands holding a lantern"
@@ -218,7 +222,7 @@ def test_members_see_the_picture_the_browser_title_the_search_description_and_bl
         for item in soup.select("[data-campaign-preview] [data-story]")
     }
     blurred_copy = SaysoRendition.objects.get(image=photo, filter_spec="width-800|format-webp|blur")
-    sharp_copy = SaysoRendition.objects.get(image=photo, filter_spec="width-800|format-webp")
+    sharp_copy = SaysoRendition.objects.get(image=amaras_photo, filter_spec="width-800|format-webp")
     assert photos == {blurred.pk: blurred_copy.url, sharp.pk: sharp_copy.url}
 
 
