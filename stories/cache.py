@@ -40,6 +40,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from wagtail.contrib.frontend_cache.utils import purge_pages_from_cache
 
+from core.hashing import sha256_hex
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "sayso:page-generation"
@@ -257,7 +259,10 @@ def seconds_until_midnight_utc(now=None):
 
 
 def _cache_key(request, gen):
-    return f"{PAGE_KEY_PREFIX}{gen}:{request.get_host()}:{request.get_full_path()}"
+    # The address is hashed: a reader's query string can be any length, and a key must stay
+    # short for every cache backend (memcached refuses keys over 250 characters).
+    address = f"{request.get_host()}:{request.get_full_path()}"
+    return f"{PAGE_KEY_PREFIX}{gen}:{sha256_hex(address)}"
 
 
 def _cacheable_request(request):
