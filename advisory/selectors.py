@@ -6,23 +6,18 @@ holds only for exactly what the member was shown: the campaign's fields, its ima
 each story that appeared, as readers get it.
 """
 
-import hashlib
-
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, TaskState
 
-from consent.selectors import canonical_json, content_hash
+from consent.selectors import content_hash
+from core.hashing import sha256_of
 
 from .models import AdvisoryReviewTask, AdvisoryReviewTaskState
 
 
-def _sha256(data):
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-
-
 def campaign_content_hash(campaign):
     """SHA-256 of everything a reader sees on a campaign page, in canonical JSON."""
-    return _sha256(campaign.public_content())
+    return sha256_of(campaign.public_content())
 
 
 def review_content(campaign):
@@ -41,7 +36,7 @@ def review_content(campaign):
 
 def review_hash(content):
     """SHA-256 of what a member read (review_content), to compare it with what they approve."""
-    return _sha256(content)
+    return sha256_of(content)
 
 
 def _decisions(campaign):

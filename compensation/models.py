@@ -5,8 +5,6 @@ something's wrong) are append-only, hash-chained ledgers, like consent: a mistak
 corrected by a new entry, never by editing an old one.
 """
 
-import hashlib
-import json
 import secrets
 import uuid
 from decimal import Decimal
@@ -25,6 +23,7 @@ from consent.models import Storyteller
 
 # One "today" for the whole project (UTC); migrations refer to it as compensation.models.today.
 from consent.selectors import today  # noqa: F401
+from core.hashing import sha256_of
 from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
 from . import money
@@ -294,8 +293,7 @@ class Agreement(models.Model):
             "hours": money.hashable(self.hours) if self.hours is not None else None,
             "agreed_on": self.agreed_on.isoformat(),
         }
-        payload = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return sha256_of(terms)
 
     # What the storyteller's answers and payments say. These read `responses` and
     # `payments` through .all(), so a listing that prefetches both costs two queries.
@@ -795,10 +793,7 @@ class CompensationResponse(LedgerEntry):
         }
 
     def compute_payload_hash(self):
-        payload = json.dumps(
-            self.payload_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return sha256_of(self.payload_fields())
 
     @property
     def is_tombstone(self):

@@ -1,7 +1,5 @@
 """Reads about consent. `publication_verdict` is the one answer to "may this be public?"."""
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from core.hashing import sha256_of
 from images.embeds import embedded_image_ids
 
 from . import redaction
@@ -41,14 +40,9 @@ PUBLIC_FIELD_LABELS = {
 }
 
 
-def canonical_json(data):
-    """Serialise data the same way every time: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def content_hash(page):
     """SHA-256 of the fields a reader sees on this story page, in canonical JSON."""
-    return hashlib.sha256(canonical_json(page.public_content()).encode("utf-8")).hexdigest()
+    return sha256_of(page.public_content())
 
 
 def revision_content_hash(revision):

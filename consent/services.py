@@ -7,7 +7,6 @@ the live page is checked against her newest decision at once (``_enforce_latest_
 a narrower grant or a newer version takes the old one down in the same transaction.
 """
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
 from core.db import retrying
+from core.hashing import sha256_hex
 
 from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
@@ -554,7 +554,7 @@ INVITATION_LIFETIME = timedelta(days=7)
 
 
 def _token_hash(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return sha256_hex(token)
 
 
 @transaction.atomic
