@@ -144,3 +144,43 @@ def mark_notifications_read(request):
         read_at=timezone.now()
     )
     return redirect("wagtailadmin_home")
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=4000,
+        help_text=_(
+            "Plain words, no formatting. They read it in their space, under their story. "
+            "They are only told that something is ready for them."
+        ),
+    )
+
+
+def conversation(request, pk):
+    """The storyteller's requests for changes and the editors' replies; write a reply."""
+    from .selectors import conversation as conversation_of
+
+    story = get_object_or_404(StoryPage, pk=pk)
+    if not story.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reply_to_storyteller(
+                story=story, editor=request.user, text=form.cleaned_data["text"]
+            )
+        except ValueError as refusal:
+            form.add_error("text", str(refusal))
+        else:
+            messages.success(
+                request,
+                _("Your reply was sent to %(name)s.") % {"name": story.storyteller.pseudonym},
+            )
+            return redirect("consent_conversation", story.pk)
+    return TemplateResponse(
+        request,
+        "consent/admin/conversation.html",
+        {"story": story, "messages_about_story": conversation_of(story), "form": form},
+    )

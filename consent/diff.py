@@ -9,12 +9,17 @@ walks the keys and fails on one that is not shown).
 import difflib
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from django.utils.html import strip_tags
+from django.utils.html import escape, format_html, strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# A word is anything between whitespace; a paragraph break is a token of its own, so a
+# diff never runs two paragraphs together nor splits one word into letters.
+_TOKENS = re.compile(r"\n|[^\s]+")
+_PARAGRAPH_BREAK = re.compile(r"\s*\n\s*")
 _BLOCK_END = re.compile(r"</(p|li|h\d)>|<br\s*/?>", re.IGNORECASE)
 
 
@@ -23,20 +28,75 @@ def html_to_text(value):
     return html.unescape(strip_tags(_BLOCK_END.sub("\n", value or ""))).strip()
 
 
+def _tokens(text):
+    # NFC: the same letters typed two ways ("í" or "i" + accent) are the same word.
+    text = unicodedata.normalize("NFC", text or "").strip()
+    return _TOKENS.findall(_PARAGRAPH_BREAK.sub("\n", text))
+
+
+def _join(tokens):
+    """Words back into text: one space between words, none around a paragraph break."""
+    text = ""
+    for word in tokens:
+        if text and word != "\n" and not text.endswith("\n"):
+            text += " "
+        text += word
+    return text
+
+
 def word_diff(old, new):
-    """A list of (kind, text) with kind "same", "removed" or "added", word by word."""
-    before, after = _TOKENS.findall(old), _TOKENS.findall(new)
+    """A list of (kind, text) with kind "same", "removed" or "added", word by word.
+
+    Whitespace is not compared (a reader can't see two spaces), and a run of removed words
+    is always its own part, apart from the added words that replace it.
+    """
+    before, after = _tokens(old), _tokens(new)
     parts = []
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            parts.append(("same", "".join(before[i1:i2])))
+            parts.append(("same", _join(before[i1:i2])))
             continue
         if i2 > i1:
-            parts.append(("removed", "".join(before[i1:i2])))
+            parts.append(("removed", _join(before[i1:i2])))
         if j2 > j1:
-            parts.append(("added", "".join(after[j1:j2])))
+            parts.append(("added", _join(after[j1:j2])))
     return parts
+
+
+def _lines(text):
+    """Escaped text with its paragraph breaks as <br>."""
+    return mark_safe(escape(text).replace("\n", "<br>"))  # noqa: S308 (escaped first)
+
+
+def diff_html(parts):
+    """The diff as HTML: removed words in <del>, added in <ins>, each said aloud.
+
+    Parts are kept apart by a space, so "small" replaced by "little" reads "small little",
+    never "smalllittle", with or without styles, and a screen reader hears "removed: small
+    added: little". Everything is escaped: the words may be anyone's.
+    """
+    pieces = []
+    for kind, text in parts:
+        if kind == "removed":
+            pieces.append(
+                format_html(
+                    '<del><span class="visually-hidden">{} </span>{}</del>',
+                    _("removed:"),
+                    _lines(text),
+                )
+            )
+        elif kind == "added":
+            pieces.append(
+                format_html(
+                    '<ins><span class="visually-hidden">{} </span>{}</ins>',
+                    _("added:"),
+                    _lines(text),
+                )
+            )
+        else:
+            pieces.append(_lines(text))
+    return mark_safe(" ".join(pieces))  # noqa: S308 (every piece escaped above)
 
 
 @dataclass(frozen=True)
@@ -151,6 +211,7 @@ def story_changes(old_page, new_page, *, changed_underneath=False):
                 "pictures": [(_("Now"), new_page)] if new_page.image_id else [],
             }
         )
+        changes[-1]["html"] = diff_html(changes[-1]["parts"])
     for old, new in zip(reader_view(old_page), reader_view(new_page), strict=True):
         if old.key in _NOT_COMPARED or (old.text, old.identity) == (new.text, new.identity):
             continue
@@ -158,7 +219,7 @@ def story_changes(old_page, new_page, *, changed_underneath=False):
             parts = word_diff(old.text, new.text)
         else:
             parts = [("removed", _("the earlier photo")), ("added", _("a different photo"))]
-        change = {"key": old.key, "label": old.label, "parts": parts}
+        change = {"key": old.key, "label": old.label, "parts": parts, "html": diff_html(parts)}
         if old.key == "image":
             change["pictures"] = [
                 (_("Before"), old_page) if old_page.image_id else None,

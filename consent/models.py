@@ -567,3 +567,57 @@ class ErasureRequest(models.Model):
     @property
     def is_pending(self):
         return self.confirmed_at is None
+
+
+class EditorReply(models.Model):
+    """An editor's answer to a storyteller about her story, shown to her in its conversation.
+
+    Her side of the conversation is her requests for changes, kept in the consent ledger; the
+    editors' side is kept here. Replies are never edited or deleted through the application
+    (there is no view that does either); they go with the story when it is erased.
+    """
+
+    story = models.ForeignKey(
+        "stories.StoryPage", on_delete=models.CASCADE, related_name="editor_replies"
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The version the editor was looking at when they wrote (their new version, usually).
+    revision_id = models.PositiveBigIntegerField(null=True, blank=True)
+    text = models.TextField(_("reply"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("reply to a storyteller")
+        verbose_name_plural = _("replies to storytellers")
+
+    def __str__(self):
+        return f"Reply {self.pk} on story {self.story_id}"
+
+
+class StoryReading(models.Model):
+    """A storyteller opened a version of her story: when first and last, and what it said.
+
+    "What changed since you last read it" compares the version she reads now with the one
+    she read before it; the content hash says whether a version was rewritten in place.
+    """
+
+    storyteller = models.ForeignKey(Storyteller, on_delete=models.CASCADE, related_name="readings")
+    story = models.ForeignKey("stories.StoryPage", on_delete=models.CASCADE, related_name="+")
+    revision_id = models.PositiveBigIntegerField()
+    content_hash = models.CharField(max_length=64)
+    first_read_at = models.DateTimeField(default=timezone.now)
+    last_read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("story reading")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storyteller", "story", "revision_id"], name="one_reading_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"Reading of story {self.story_id} version {self.revision_id}"

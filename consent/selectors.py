@@ -624,3 +624,117 @@ def approved_content_hash(story, revision):
         .first()
         or ""
     )
+
+
+@dataclass(frozen=True)
+class ConversationMessage:
+    """One message about a story: hers (a request for changes) or an editor's reply."""
+
+    from_storyteller: bool
+    text: str
+    at: object
+    revision_id: int | None = None
+
+
+def conversation(story):
+    """Her requests for changes and the editors' replies about one story, oldest first."""
+    from .models import EditorReply
+
+    requests = ConsentEntry.objects.filter(
+        story_id=story.pk,
+        storyteller_id=story.storyteller_id,
+        decision=ConsentEntry.Decision.CHANGES_REQUESTED,
+    ).exclude(message="")
+    messages = [
+        ConversationMessage(True, entry.message, entry.created_at, entry.revision_id)
+        for entry in requests
+    ]
+    messages += [
+        ConversationMessage(False, reply.text, reply.created_at, reply.revision_id)
+        for reply in EditorReply.objects.filter(story_id=story.pk)
+    ]
+    return sorted(messages, key=lambda message: message.at)
+
+
+def _existing_revision(revision_id):
+    from wagtail.models import Revision
+
+    if revision_id is None:
+        return None
+    return Revision.page_revisions.filter(pk=revision_id).first()
+
+
+def reading_before(storyteller, story, revision):
+    """The version of the story she read last before this one (a StoryReading), if any."""
+    from .models import StoryReading
+
+    return (
+        StoryReading.objects.filter(storyteller=storyteller, story_id=story.pk)
+        .exclude(revision_id=revision.pk)
+        .order_by("-last_read_at", "-pk")
+        .first()
+    )
+
+
+def reading_of(storyteller, story, revision):
+    """Her reading of exactly this version, if she opened it before."""
+    from .models import StoryReading
+
+    return StoryReading.objects.filter(
+        storyteller=storyteller, story_id=story.pk, revision_id=revision.pk
+    ).first()
+
+
+def revision_she_asked_to_change(story):
+    """The version her newest request for changes was about, if it still exists."""
+    revision_id = (
+        ConsentEntry.objects.filter(
+            story_id=story.pk,
+            storyteller_id=story.storyteller_id,
+            decision=ConsentEntry.Decision.CHANGES_REQUESTED,
+            revision_id__isnull=False,
+        )
+        .order_by("-sequence")
+        .values_list("revision_id", flat=True)
+        .first()
+    )
+    return _existing_revision(revision_id)
+
+
+def earlier_version(story, storyteller, since, current):
+    """The version "what changed" compares the one she reads with, and when it was from.
+
+    ``since``: "read" (the version she read before this one), "asked" (the one she asked to
+    change) or "approved" (the one she approved last). Returns (revision, date) or
+    (None, None).
+    """
+    if since == "read":
+        reading = reading_before(storyteller, story, current)
+        if reading is None:
+            return None, None
+        return _existing_revision(reading.revision_id), reading.last_read_at
+    if since == "asked":
+        revision = revision_she_asked_to_change(story)
+        entry = (
+            ConsentEntry.objects.filter(
+                story_id=story.pk,
+                decision=ConsentEntry.Decision.CHANGES_REQUESTED,
+                revision_id=revision.pk if revision else None,
+            )
+            .order_by("-sequence")
+            .first()
+        )
+        return revision, entry.created_at if entry else None
+    if since == "approved":
+        revision = last_approved_revision(story)
+        entry = (
+            ConsentEntry.objects.filter(
+                story_id=story.pk,
+                decision=ConsentEntry.Decision.GRANTED,
+                revision_id=revision.pk if revision else None,
+            )
+            .order_by("-sequence")
+            .first()
+        )
+        return revision, entry.created_at if entry else None
+    return None, None

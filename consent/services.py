@@ -655,3 +655,69 @@ def _restart_review_after_storyteller_edit(story, revision, user):
     review = open_review(story)
     if review is not None and review.revision_id == revision.pk:
         review.approve(user=user)
+
+
+def send_new_version_to_storyteller(story, revision, user):
+    """An editor's new version of a story she is reviewing goes to her at once.
+
+    Called whenever a version of a story is saved (StoryPage.save_revision), so every door
+    that saves one (the admin's Save draft, a revert, the API, a script) sends it. What she
+    was reading is replaced by the new version: her review of it ends and a new one starts
+    on the new version (Wagtail's own "resume" of the task), and she is told something is
+    ready for her (signals.tell_storyteller_something_is_ready). She could otherwise approve
+    words the editors have already replaced, and the editors would wait on a version nobody
+    will publish. Her own edits start their own review (edit_story); an autosave rewrites
+    the version she has in place, and her approval then stops at the changed words (the
+    portal compares the words' hash). Returns the new review, or None.
+    """
+    if is_storyteller_of(user, story):
+        return None
+    review = open_review(story)
+    if review is None or review.revision_id == revision.pk:
+        return None
+    with transaction.atomic():
+        review.cancel(user=user, resume=True)
+    return open_review(story)
+
+
+def record_reading(*, storyteller, story, revision):
+    """Note that she opened this version now (for "what changed since you last read it")."""
+    from .models import StoryReading
+
+    now = timezone.now()
+    digest = revision_content_hash(revision)
+    reading, created = StoryReading.objects.get_or_create(
+        storyteller=storyteller,
+        story_id=story.pk,
+        revision_id=revision.pk,
+        defaults={"content_hash": digest, "first_read_at": now, "last_read_at": now},
+    )
+    if not created:
+        StoryReading.objects.filter(pk=reading.pk).update(last_read_at=now, content_hash=digest)
+    return reading
+
+
+@transaction.atomic
+def reply_to_storyteller(*, story, editor, text):
+    """An editor answers the storyteller about her story; she reads it in its conversation.
+
+    Plain text only (it is shown to her escaped, and markup is dropped before it is kept).
+    She is told only that something is ready for her, never what.
+    """
+    from .models import EditorReply
+    from .notifications import notify_storyteller_ready
+    from .sanitise import clean_plain_text
+
+    if not story.permissions_for_user(editor).can_edit():
+        raise NotTheStoryteller(_("You can't reply about this story."))
+    text = clean_plain_text(text)
+    if not text:
+        raise ValueError(_("Write a reply first."))
+    reply = EditorReply.objects.create(
+        story=story,
+        written_by=editor,
+        revision_id=story.get_latest_revision().pk if story.get_latest_revision() else None,
+        text=text,
+    )
+    transaction.on_commit(lambda: notify_storyteller_ready(story))
+    return reply

@@ -13,6 +13,7 @@ from .admin_panels import StorytellerDecisionsPanel
 from .admin_views import (
     StorytellerCreateView,
     StorytellerEditView,
+    conversation,
     invite,
     mark_notifications_read,
     record_in_person,
@@ -133,6 +134,7 @@ def register_invitation_url():
     return [
         path("storytellers/<int:pk>/invite/", invite, name="consent_invite"),
         path("stories/<int:pk>/in-person/", record_in_person, name="consent_record_in_person"),
+        path("stories/<int:pk>/conversation/", conversation, name="consent_conversation"),
         path("notifications/read/", mark_notifications_read, name="consent_notifications_read"),
         path("erasure-requests/", erasure_requests, name="consent_erasure_requests"),
         path("erasure-requests/<int:pk>/", confirm_erasure, name="consent_confirm_erasure"),
@@ -157,3 +159,17 @@ def register_erasure_requests_menu_item():
 @hooks.register("construct_homepage_panels")
 def add_storyteller_decisions_panel(request, panels):
     panels.append(StorytellerDecisionsPanel(request))
+
+
+@hooks.register("after_edit_page")
+def say_the_new_version_went_to_the_storyteller(request, page):
+    """The editor saved a new version while its storyteller was reading another: say so."""
+    if getattr(page, "sent_to_storyteller", None) is not None:
+        messages.info(
+            request,
+            _(
+                "%(name)s was reading an earlier version. This new version was sent to them "
+                "instead, and they were told something is ready for them."
+            )
+            % {"name": page.storyteller.pseudonym},
+        )

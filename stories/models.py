@@ -536,6 +536,16 @@ class StoryPage(Page):
                 refuse_copy_of_story_under_erasure(self)
             return super().save(*args, **kwargs)
 
+    def save_revision(self, *args, **kwargs):
+        # An editor's new version of a story under her review goes to her at once, by
+        # whichever door it was saved (consent.services.send_new_version_to_storyteller).
+        revision = super().save_revision(*args, **kwargs)
+        from consent.services import send_new_version_to_storyteller
+
+        user = kwargs.get("user", args[0] if args else None)
+        self.sent_to_storyteller = send_new_version_to_storyteller(self, revision, user)
+        return revision
+
     def _keep_storyteller_and_origin(self, update_fields):
         """What an old revision or a converted alias carries can't change who the story is for.
 

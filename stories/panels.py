@@ -1,3 +1,5 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from wagtail.admin.panels import InlinePanel, Panel
 
 
@@ -26,8 +28,47 @@ class ConsentStatusPanel(Panel):
                 and _last_take_down_was_superseded(page)
             )
             context["story_id"] = page.pk
+            context["review_note"] = _review_note(page, context["verdict"])
+            context["conversation_url"] = (
+                reverse("consent_conversation", args=[page.pk]) if page.pk else ""
+            )
             context.update(consent_summary(page))
             return context
+
+
+def _review_note(page, verdict):
+    """Where the storyteller's reading stands against the version being edited, truly.
+
+    The verdict says "waiting for her approval of this version"; this says whether she has
+    it: sent to her, not sent yet, or (should a version arrive by a door that doesn't send
+    it) that she is reading a different one — never "waiting" for a version she can't see.
+    """
+    from consent.services import open_review
+
+    if page.pk is None or verdict is None or verdict.code != "waiting":
+        return None
+    review = open_review(page)
+    latest = page.get_latest_revision()
+    name = verdict.storyteller_name
+    if review is None:
+        return (
+            "not_sent",
+            _(
+                "%(name)s hasn't been sent this version yet. Submit it for review to send "
+                "it to them."
+            )
+            % {"name": name},
+        )
+    if latest is not None and review.revision_id != latest.pk:
+        return (
+            "other_version",
+            _(
+                "%(name)s is reading a different version, not this one. Submit this one for "
+                "review again to send it to them."
+            )
+            % {"name": name},
+        )
+    return ("sent", _("%(name)s has this version to read.") % {"name": name})
 
 
 def _last_take_down_was_superseded(story):

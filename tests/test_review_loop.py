@@ -1,0 +1,282 @@
+"""The review loop from the editors' side: a new version reaches her, replies reach her.
+
+An editor's "Save draft" while the storyteller is reading a version sends her the new
+version (her review moves to it and she is told something is ready); the admin says so, and
+its consent panel never says it waits for her on a version she can't see. Editors answer
+her requests for changes from the admin; she reads the conversation in order.
+"""
+
+import pytest
+from bs4 import BeautifulSoup
+from django.urls import reverse
+from wagtail.models import Revision, TaskState
+from wagtail.test.utils.form_data import querydict_from_html, rich_text
+
+from consent import selectors, services
+from consent.models import EditorReply, Notification
+from stories.models import STORY_RICH_TEXT_FEATURES, StoryPage
+
+pytestmark = pytest.mark.django_db
+
+NEW_WORDS = "<p>The editor's newer words about the orchard.</p>"
+
+
+def text_of(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return " ".join(soup.get_text(" ").split())
+
+
+def edit_url(story):
+    return reverse("wagtailadmin_pages:edit", args=[story.pk])
+
+
+def save_draft(client, story, **typed):
+    """The editor types into the story's edit page and clicks Save draft."""
+    page = client.get(edit_url(story))
+    assert page.status_code == 200
+    data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
+    for name, value in typed.items():
+        data[name] = (
+            rich_text(value, features=STORY_RICH_TEXT_FEATURES) if name == "body" else value
+        )
+    return client.post(edit_url(story), data, follow=True)
+
+
+def reload(story):
+    return StoryPage.objects.get(pk=story.pk)
+
+
+def ready_notes(storyteller):
+    return Notification.objects.filter(
+        recipient=storyteller.user, kind=Notification.Kind.READY_FOR_STORYTELLER
+    ).count()
+
+
+def consent_panel(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return " ".join(soup.select_one("[data-consent-status]").get_text(" ").split())
+
+
+@pytest.fixture
+def under_review(make_story, amara, review_workflow, editor, django_capture_on_commit_callbacks):
+    story = make_story(amara, slug="under-review", title="At the orchard")
+    with django_capture_on_commit_callbacks(execute=True):
+        review_workflow.start(story, editor)
+    return reload(story)
+
+
+# -- an editor's Save draft during her review -------------------------------------------------
+
+
+def test_save_draft_during_her_review_sends_her_the_new_version(
+    client, editor, amara, under_review, django_capture_on_commit_callbacks
+):
+    first = services.open_review(under_review)
+    told_before = ready_notes(amara)
+    client.force_login(editor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = save_draft(client, under_review, body=NEW_WORDS)
+
+    assert response.status_code == 200
+    story = reload(under_review)
+    latest = story.get_latest_revision()
+    assert latest.pk != first.revision_id
+    # Her review is now of the new version; the old one is over, not left waiting.
+    review = services.open_review(story)
+    assert review.revision_id == latest.pk
+    assert TaskState.objects.get(pk=first.pk).status == TaskState.STATUS_CANCELLED
+    assert selectors.version_to_read(story).pk == latest.pk
+    # She is told (only) that something is ready, once.
+    assert ready_notes(amara) == told_before + 1
+    # The editor is told, in the admin, that it went to her.
+    assert (
+        "Amara was reading an earlier version. This new version was sent to them instead"
+        in text_of(response)
+    )
+    panel = consent_panel(response)
+    assert "Amara has this version to read." in panel
+
+
+def test_she_reads_the_new_words_and_her_approval_of_them_lets_them_be_published(
+    client, editor, amara, under_review
+):
+    client.force_login(editor)
+    save_draft(client, under_review, body=NEW_WORDS)
+    story = reload(under_review)
+
+    read = selectors.version_to_read(story).as_object()
+    assert "newer words about the orchard" in read.body
+    services.approve_story(
+        story=story,
+        revision=story.get_latest_revision(),
+        user=amara.user,
+        scope=services.Scope(channels=("website",), byline=StoryPage.Byline.PSEUDONYM),
+    )
+    assert selectors.publication_verdict(reload(story).get_latest_revision_as_object()).allowed
+
+
+def test_save_draft_with_no_review_under_way_says_she_has_not_been_sent_it(
+    client, editor, amara, make_story
+):
+    story = make_story(amara, slug="not-sent")
+    client.force_login(editor)
+
+    response = save_draft(client, story, body=NEW_WORDS)
+
+    assert services.open_review(reload(story)) is None
+    panel = consent_panel(response)
+    assert "Amara hasn't been sent this version yet. Submit it for review" in panel
+    assert "was sent to them instead" not in text_of(response)
+
+
+def test_the_panel_never_says_it_waits_for_her_on_a_version_she_is_not_reading(
+    client, editor, amara, under_review
+):
+    # A version that arrives without going through save_revision (a raw copy of the row,
+    # as a script might make) doesn't move her review: the panel must say so, truly.
+    story = reload(under_review)
+    reading = services.open_review(story).revision
+    other = Revision.objects.create(
+        content_object=story,
+        base_content_type=story.get_base_content_type(),
+        user=editor,
+        content={**reading.content, "summary": "A summary she has not read."},
+        object_str=str(story),
+    )
+    StoryPage.objects.filter(pk=story.pk).update(latest_revision=other)
+    client.force_login(editor)
+
+    response = client.get(edit_url(story))
+
+    panel = consent_panel(response)
+    assert "Waiting for Amara" not in panel
+    assert "Amara is reading a different version, not this one." in panel
+
+
+def test_her_own_edit_is_not_sent_back_to_her(
+    client, amara, under_review, django_capture_on_commit_callbacks
+):
+    told_before = ready_notes(amara)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.edit_story(
+            story=under_review,
+            user=amara.user,
+            title="At the orchard",
+            summary="Mine.",
+            body="<p>My own words.</p>",
+            scope=services.Scope(channels=("website",), byline=StoryPage.Byline.PSEUDONYM),
+        )
+
+    assert ready_notes(amara) == told_before
+    # Her edit is her approval: the review went on to the editors, not back to her.
+    assert services.open_review(reload(under_review)) is None
+
+
+def test_an_autosave_rewriting_the_version_she_reads_does_not_restart_her_review(
+    client, editor, amara, under_review
+):
+    review = services.open_review(under_review)
+    client.force_login(editor)
+    page = client.get(edit_url(under_review))
+    data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
+    data["body"] = rich_text(NEW_WORDS, features=STORY_RICH_TEXT_FEATURES)
+    data["overwrite_revision_id"] = data["loaded_revision_id"]
+
+    response = client.post(edit_url(under_review), data, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response.json()["revision_id"] == review.revision_id
+    assert services.open_review(reload(under_review)).pk == review.pk
+
+
+# -- the conversation, from the admin --------------------------------------------------------
+
+
+def conversation_url(story):
+    return reverse("consent_conversation", args=[story.pk])
+
+
+def test_an_editor_replies_from_the_admin_and_she_is_told_something_is_ready(
+    client, editor, amara, under_review, django_capture_on_commit_callbacks
+):
+    review = services.open_review(under_review)
+    services.request_changes(
+        story=under_review,
+        revision=review.revision,
+        user=amara.user,
+        message="Please take out the town's name.",
+    )
+    told_before = ready_notes(amara)
+    client.force_login(editor)
+    edit_page = client.get(edit_url(under_review))
+    assert f'href="{conversation_url(under_review)}"' in edit_page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            conversation_url(under_review),
+            {"text": "Done: the town is gone. Please read it again."},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    assert "Your reply was sent to Amara." in text_of(response)
+    reply = EditorReply.objects.get(story=under_review)
+    assert reply.text == "Done: the town is gone. Please read it again."
+    assert reply.written_by == editor
+    assert ready_notes(amara) == told_before + 1
+    said = [
+        (message.from_storyteller, message.text) for message in selectors.conversation(under_review)
+    ]
+    assert said == [
+        (True, "Please take out the town's name."),
+        (False, "Done: the town is gone. Please read it again."),
+    ]
+    page = text_of(client.get(conversation_url(under_review)))
+    assert page.index("Amara asked for changes") < page.index("The editors replied")
+
+
+def test_a_reply_with_markup_is_stored_as_plain_words(client, editor, under_review):
+    client.force_login(editor)
+
+    response = client.post(
+        conversation_url(under_review),
+        {"text": 'Fixed <script>alert("x")</script><img src=x onerror=alert(1)> it'},
+    )
+
+    assert response.status_code == 302
+    stored = EditorReply.objects.get(story=under_review).text
+    assert "<" not in stored and ">" not in stored
+    assert stored.startswith("Fixed")
+
+
+def test_an_empty_reply_is_refused_in_words_and_nothing_is_kept(client, editor, under_review):
+    client.force_login(editor)
+
+    response = client.post(conversation_url(under_review), {"text": "<b></b>"})
+
+    assert response.status_code == 200
+    assert "Write a reply first." in text_of(response)
+    assert not EditorReply.objects.exists()
+
+
+def test_a_storyteller_cannot_open_the_admin_conversation(client, amara, under_review):
+    client.force_login(amara.user)
+
+    response = client.post(conversation_url(under_review), {"text": "From me"})
+
+    assert response.status_code == 302
+    assert not response["Location"].startswith(conversation_url(under_review))
+    assert not EditorReply.objects.exists()
+
+
+def test_only_editors_who_may_edit_the_story_may_reply(under_review):
+    from django.contrib.auth import get_user_model
+
+    from consent.exceptions import NotTheStoryteller
+
+    outsider = get_user_model().objects.create_user("outsider", is_staff=True)
+
+    with pytest.raises(NotTheStoryteller):
+        services.reply_to_storyteller(story=under_review, editor=outsider, text="Hello")
+    assert not EditorReply.objects.exists()
