@@ -491,6 +491,8 @@ class StoryStatus:
     code: str
     label: str
     next_step: str
+    # What readers get now, when that is not what she is reading or asked about.
+    website: str = ""
 
 
 def open_review_revision(story):
@@ -522,11 +524,16 @@ def story_status(story):
             _("Ended on %(date)s") % {"date": when},
             _("Your approval ended, so it left the website. You can approve it again."),
         )
+    # Readers get a page only while her newest decision covers it (serving asks the same
+    # verdict), so "on the website" is said only when that holds for the live words.
+    shown = story.live and publication_verdict(story, publishing=False).allowed
+    earlier_shown = _("The website still shows your earlier version, the one you approved.")
     if open_review_revision(story) is not None:
         return StoryStatus(
             "ready",
             _("Ready for you to read"),
             _("Read it and decide: approve it, ask for changes, or edit it yourself."),
+            website=earlier_shown if shown else "",
         )
     newest = ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence").first()
     if newest and newest.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
@@ -534,6 +541,7 @@ def story_status(story):
             "changes_requested",
             _("You asked for changes"),
             _("The editors are working on it. You'll see it here again when it's ready."),
+            website=earlier_shown if shown else "",
         )
     if (
         not story.live
@@ -553,11 +561,25 @@ def story_status(story):
                 "You can still withdraw it."
             ),
         )
-    if story.live:
+    if shown:
         return StoryStatus(
             "published",
-            _("Published — you approved this"),
-            _("It is on the website. You can withdraw it at any time."),
+            _("Published — on the website"),
+            _(
+                "The website shows exactly the version you approved. You can withdraw it at "
+                "any time."
+            ),
+        )
+    if story.live:
+        # Live, but her newest decision doesn't cover these words (an end date passed
+        # today, a word added to her list): readers are refused it already.
+        return StoryStatus(
+            "not_shown",
+            _("Not shown on the website"),
+            _(
+                "What is there no longer matches what you agreed to, so readers can't see it. "
+                "The editors will take it down or send you a new version."
+            ),
         )
     if latest and latest.decision == ConsentEntry.Decision.GRANTED:
         return StoryStatus(

@@ -584,7 +584,7 @@ def stories_in_every_state(make_story, amara, review_workflow, editor):
     return {
         "The night train": "Ready for you to read",
         "The letter home": "You asked for changes",
-        "The garden": "Published — you approved this",
+        "The garden": "Published — on the website",
         "The bakery": "Withdrawn by you",
         "The harbour": f"Ended on {formats.date_format(today(), 'j F Y')}",
     }
@@ -609,7 +609,10 @@ def test_my_stories_says_what_happens_next(client, amara, stories_in_every_state
     text = text_of(client.get(reverse("portal:home")))
 
     assert "Read it and decide: approve it, ask for changes, or edit it yourself." in text
-    assert "It is on the website. You can withdraw it at any time." in text
+    assert (
+        "The website shows exactly the version you approved. You can withdraw it at any time."
+        in text
+    )
     assert "Only you can bring it back, by approving it again." in text
 
 

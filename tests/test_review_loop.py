@@ -6,6 +6,9 @@ its consent panel never says it waits for her on a version she can't see. Editor
 her requests for changes from the admin; she reads the conversation in order.
 """
 
+from datetime import timedelta
+from unittest import mock
+
 import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
@@ -14,7 +17,10 @@ from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
 from consent import selectors, services
 from consent.models import EditorReply, Notification
+from consent.selectors import today
 from stories.models import STORY_RICH_TEXT_FEATURES, StoryPage
+
+from .conftest import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +286,62 @@ def test_only_editors_who_may_edit_the_story_may_reply(under_review):
     with pytest.raises(NotTheStoryteller):
         services.reply_to_storyteller(story=under_review, editor=outsider, text="Hello")
     assert not EditorReply.objects.exists()
+
+
+# -- statuses that are true --------------------------------------------------------------------
+
+
+def test_published_is_said_only_when_the_website_shows_the_version_she_approved(
+    published_story, amara
+):
+    status = selectors.story_status(reload(published_story))
+
+    assert (status.code, status.label) == ("published", "Published — on the website")
+    assert status.website == ""
+
+
+def test_a_new_version_under_her_review_says_the_website_still_shows_her_earlier_one(
+    client, editor, amara, published_story, review_workflow
+):
+    client.force_login(editor)
+    save_draft(client, published_story, body=NEW_WORDS)
+    review_workflow.start(reload(published_story), editor)
+
+    status = selectors.story_status(reload(published_story))
+
+    assert status.code == "ready"
+    assert status.label == "Ready for you to read"
+    assert status.website == "The website still shows your earlier version, the one you approved."
+    assert reload(published_story).live
+
+
+def test_asking_for_changes_to_a_new_version_says_the_earlier_one_is_still_shown(
+    editor, amara, published_story, review_workflow
+):
+    draft = reload(published_story).get_latest_revision_as_object()
+    draft.body = NEW_WORDS
+    revision = draft.save_revision(user=editor)
+    review_workflow.start(reload(published_story), editor)
+    services.request_changes(
+        story=reload(published_story), revision=revision, user=amara.user, message="Not yet."
+    )
+
+    status = selectors.story_status(reload(published_story))
+
+    assert (status.code, status.label) == ("changes_requested", "You asked for changes")
+    assert status.website == "The website still shows your earlier version, the one you approved."
+
+
+def test_a_live_page_her_consent_no_longer_covers_is_not_called_published(make_story, amara):
+    story = make_story(amara, slug="ending")
+    approve(story, amara, valid_until=today())
+    story.get_latest_revision().publish()
+    assert selectors.story_status(reload(story)).code == "published"
+
+    # The day after her end date, before the nightly sweep has taken the page down:
+    with mock.patch("consent.selectors.today", return_value=today() + timedelta(days=1)):
+        status = selectors.story_status(reload(story))
+
+    assert reload(story).live
+    assert (status.code, status.label) == ("not_shown", "Not shown on the website")
+    assert "Published" not in status.label

@@ -159,7 +159,7 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     expect(story_on_site).to_contain_text("I walked for three days before anyone listened.")
 
     open_my_story(page, portal_url, "Finding my way home")
-    expect(main(page)).to_contain_text("Published — you approved this")
+    expect(main(page)).to_contain_text("Published — on the website")
 
     # Withdrawing: one tick, one button, and it is gone.
     page.get_by_role("link", name="Withdraw my story").click()
