@@ -16,6 +16,7 @@ WHAT_IS_EXPORTED lists the sections in her words; the portal shows it next to th
 link, and a test holds the two to each other.
 """
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -312,3 +313,194 @@ def _plain(value):
     if isinstance(value, list | dict | str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+# -- The same, to read and print --------------------------------------------------------------
+
+# Fields that prove rather than say something: kept for the technical details.
+_TECHNICAL = {"sequence", "id", "public_id", "story", "agreement", "corrects", "payment"}
+# Said by the section itself ("you"), or as part of another row (an amount's currency).
+_UNSAID = {"storyteller", "currency"}
+_TECHNICAL_SUFFIXES = ("_hash", "_sha256", "receipt_id", "_salt")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}.*)?$")
+
+
+def _is_technical(name):
+    return name in _TECHNICAL or name.endswith(_TECHNICAL_SUFFIXES)
+
+
+def _say(value):
+    """A stored value in words: dates as dates, yes/no, nothing as a dash."""
+    from django.utils import formats
+    from django.utils import timezone as tz
+
+    from .receipts import when_in_words
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime):
+        return when_in_words(value) if tz.is_aware(value) else formats.date_format(value)
+    if isinstance(value, date):
+        return formats.date_format(value, "j F Y")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _profile_in_words(storyteller):
+    user = storyteller.user
+    rows = [
+        (_("The name you use here"), storyteller.pseudonym),
+        (_("The name you sign in with"), user.get_username()),
+        (_("Your email"), user.email),
+        (_("Your legal name"), storyteller.legal_name),
+        (_("Your phone"), storyteller.phone),
+        (_("Your postal address"), storyteller.postal_address),
+        (_("How to reach you safely"), storyteller.contact_notes),
+        (_("Words that must never appear"), ", ".join(storyteller.private_term_list())),
+        (_("How we contact you"), storyteller.get_contact_preference_display()),
+        (_("Your account was made"), user.date_joined),
+        (_("You last signed in"), user.last_login),
+    ]
+    return [{"title": "", "rows": [(label, _say(value)) for label, value in rows]}]
+
+
+def _stories_in_words(data):
+    from .diff import html_to_text
+
+    items = []
+    for story in data["stories"]:
+        versions = []
+        for version in story["versions"]:
+            content = version["content"]
+            versions.append(
+                {
+                    "title": _("Version %(number)s, saved %(when)s by %(who)s")
+                    % {
+                        "number": version["number"],
+                        "when": _say(datetime.fromisoformat(version["saved_at"])),
+                        "who": _("you") if version["saved_by"] == YOU else _("an editor"),
+                    },
+                    "rows": [
+                        (_("Title"), content.get("title")),
+                        (_("Summary"), content.get("summary")),
+                        (_("Your story"), html_to_text(content.get("body"))),
+                        (_("On the website now"), _say(version["is_the_public_one"])),
+                    ],
+                    "technical": [(_("Code of these words"), version["content_sha256"])],
+                }
+            )
+        items.append(
+            {
+                "title": story["title"] or _("A story"),
+                "rows": [(_("Where it stands"), story.get("status", "—"))],
+                "versions": versions,
+                "technical": [(_("Story number"), str(story["id"]))],
+            }
+        )
+    return items
+
+
+def _decisions_in_words(storyteller):
+    from .receipts import receipt_in_words, receipt_technical_details
+
+    entries = (
+        ConsentEntry.objects.filter(storyteller=storyteller)
+        .select_related("story", "storyteller")
+        .order_by("sequence")
+    )
+    return [
+        {
+            "title": "",
+            "rows": receipt_in_words(entry),
+            "technical": receipt_technical_details(entry),
+        }
+        for entry in entries
+        if entry.story_id
+    ]
+
+
+def _records_in_words(rows, model=None):
+    """Rows of the export as (label, words), technical fields apart."""
+    items = []
+    for row in rows:
+        said, technical = [], []
+        for name, value in row.items():
+            if name in _UNSAID:
+                continue
+            label = name.replace("_", " ").capitalize()
+            fields = {field.name: field for field in model._meta.concrete_fields} if model else {}
+            if name in fields:
+                label = str(fields[name].verbose_name).capitalize()
+            (technical if _is_technical(name) else said).append((label, _say(value)))
+        items.append({"title": "", "rows": said, "technical": technical})
+    return items
+
+
+def _payments_in_words(storyteller, data):
+    """Agreements and payments as she reads them in "My payments"; the rest field by field."""
+    if not apps.is_installed("compensation"):
+        return []
+    from compensation.models import Agreement, Payment
+
+    items = [
+        {
+            "title": _("Agreed for: %(what)s") % {"what": agreement.for_what()},
+            "rows": [
+                (_("Agreed"), agreement.agreed_amount()),
+                (_("Paid so far"), agreement.paid_amount()),
+                (_("Still owed"), agreement.owed_amount()),
+                (_("Where it stands"), agreement.status_label()),
+                (_("Date agreed"), agreement.agreed_on_date()),
+            ],
+            "technical": [(_("Agreement number"), str(agreement.public_id))],
+        }
+        for agreement in Agreement.objects.filter(storyteller=storyteller).order_by("pk")
+    ]
+    items += [
+        {
+            "title": _("Payment: %(what)s") % {"what": payment.for_work()},
+            "rows": [
+                (_("Date"), payment.paid_on_date()),
+                (_("Amount"), payment.signed_display()),
+                (_("How it was paid"), payment.method_label()),
+                (_("What it was"), payment.kind_label()),
+                (_("What you said about it"), payment.answer_label() or "—"),
+            ],
+            "technical": [(_("Seal in the record of payments"), payment.entry_hash)],
+        }
+        for payment in Payment.objects.filter(storyteller=storyteller)
+        .select_related("agreement__story")
+        .order_by("sequence")
+    ]
+    shown = {str(Agreement._meta.verbose_name_plural), str(Payment._meta.verbose_name_plural)}
+    by_name = {
+        str(model._meta.verbose_name_plural): model
+        for model in apps.get_app_config("compensation").get_models()
+    }
+    for name, rows in data["payments"].items():
+        if name not in shown:
+            items += _records_in_words(rows, by_name.get(name))
+    return items
+
+
+def export_in_words(storyteller):
+    """Everything in the download, as sections to read or print: (key, heading, items)."""
+    data = storyteller_export(storyteller)
+    payments = _payments_in_words(storyteller, data)
+    sections = {
+        "profile": _profile_in_words(storyteller),
+        "stories": _stories_in_words(data),
+        "consent_entries": _decisions_in_words(storyteller),
+        "payments": payments,
+        "advisory_reviews": _records_in_words(data["advisory_reviews"]),
+        "notifications": _records_in_words(data["notifications"]),
+        "notes_to_editors_about_you": _records_in_words(data["notes_to_editors_about_you"]),
+        "invitations": _records_in_words(data["invitations"]),
+        "erasure_requests": _records_in_words(data["erasure_requests"]),
+    }
+    return [(key, WHAT_IS_EXPORTED[key], sections[key]) for key in WHAT_IS_EXPORTED]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.ledger import receipt_block
 
@@ -103,3 +104,117 @@ def kantara_receipt(entry):
             "ledger": receipt_block(entry),
         },
     }
+
+
+def decided_version_content(entry):
+    """What readers would get from the version her decision names (empty if it's gone)."""
+    from wagtail.models import Revision
+
+    revision = Revision.page_revisions.filter(pk=entry.revision_id).first()
+    if revision is None:
+        return {}
+    return revision.as_object().public_content()
+
+
+def when_in_words(moment):
+    """A date and time as a person says it, in the organisation's own time."""
+    from django.utils import formats, timezone
+
+    local = timezone.localtime(moment)
+    return _("%(day)s at %(time)s") % {
+        "day": formats.date_format(local, "l j F Y"),
+        "time": formats.time_format(local, "H:i"),
+    }
+
+
+DECIDED = {
+    ConsentEntry.Decision.GRANTED: gettext_lazy("You approved your story."),
+    ConsentEntry.Decision.CHANGES_REQUESTED: gettext_lazy("You asked the editors for changes."),
+    ConsentEntry.Decision.WITHDRAWN: gettext_lazy("You withdrew your story."),
+    ConsentEntry.Decision.EXPIRED: gettext_lazy("Your approval ended on the date you chose."),
+}
+
+HOW = {
+    ConsentEntry.Method.PORTAL: gettext_lazy("By you, here in your own space."),
+    ConsentEntry.Method.IN_PERSON: gettext_lazy(
+        "In person: an editor wrote it down for you, with a witness there."
+    ),
+    ConsentEntry.Method.SYSTEM: gettext_lazy("Automatically, when the date you chose had passed."),
+}
+
+
+def _named(entry, content):
+    from stories.models import StoryPage
+
+    name = content.get("byline_name") or ""
+    if entry.byline == StoryPage.Byline.ANONYMOUS:
+        return _("No name at all: your story is shown without a name.")
+    if entry.byline == StoryPage.Byline.FIRST_NAME:
+        return (
+            _("By your first name: %(name)s") % {"name": name} if name else _("By your first name.")
+        )
+    return (
+        _("By the name you chose: %(name)s") % {"name": name}
+        if name
+        else _("By the name you chose.")
+    )
+
+
+def _photo(entry, content):
+    image = content.get("image")
+    if not image:
+        return _("There is no photo with this version.")
+    if not entry.image_allowed:
+        return _("Your photo must not be shown.")
+    if image.get("blurred"):
+        return _("Your photo may be shown, blurred: readers only ever get a blurred copy.")
+    return _("Your photo may be shown.")
+
+
+def receipt_in_words(entry):
+    """The receipt as she reads it: (label, words) rows, without codes or numbers to decode.
+
+    What she decided, about which story, when, how, and for an approval where, under which
+    name, with or without her photo, and until when. Ids and hashes are for the technical
+    details (receipt_technical_details), never these rows.
+    """
+    from django.utils import formats
+
+    rows = [
+        (_("What you decided"), DECIDED.get(entry.decision, entry.get_decision_display())),
+        (_("Your story"), title_decided_on(entry)),
+        (_("When"), when_in_words(entry.created_at)),
+        (_("How"), HOW.get(entry.method, entry.get_method_display())),
+    ]
+    if entry.is_grant:
+        content = decided_version_content(entry)
+        rows += [
+            (_("Where it may appear"), ", ".join(str(label) for label in entry.channel_labels())),
+            (_("How you are named"), _named(entry, content)),
+            (_("Your photo"), _photo(entry, content)),
+            (
+                _("Until when"),
+                _("Until %(date)s, unless you withdraw it sooner.")
+                % {"date": formats.date_format(entry.valid_until, "j F Y")}
+                if entry.valid_until
+                else _("Until you withdraw it. You can do that at any time."),
+            ),
+        ]
+    if entry.witness_name:
+        rows.append((_("Witness"), entry.witness_name))
+    if entry.message and entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+        rows.append((_("What you asked for"), entry.message))
+    return rows
+
+
+def receipt_technical_details(entry):
+    """What proves the receipt, for anyone who checks it: numbers, not for reading."""
+    rows = [(_("Receipt number"), str(entry.receipt_id))]
+    if entry.content_hash:
+        rows.append((_("Code that identifies exactly these words"), entry.content_hash))
+    rows += [
+        (_("Its number in the record of decisions"), str(entry.sequence)),
+        (_("Seal of the record when this was issued"), entry.entry_hash),
+        (_("Exact time"), entry.created_at.isoformat()),
+    ]
+    return rows
