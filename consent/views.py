@@ -37,7 +37,7 @@ from .portal_forms import (
     WelcomeForm,
     WithdrawForm,
 )
-from .receipts import kantara_receipt
+from .receipts import kantara_receipt, receipt_in_words, receipt_technical_details
 
 
 def storyteller_required(view):
@@ -95,8 +95,17 @@ def story_detail(request, pk, approve_form=None, changes_form=None):
     story = _own_story(request, pk)
     revision = selectors.version_to_read(story)
     status = selectors.story_status(story)
-    context = {"story": story, "status": status, "revision": revision}
+    context = {
+        "story": story,
+        "status": status,
+        "revision": revision,
+        "conversation": selectors.conversation(story),
+    }
     if revision is not None:
+        # Before noting this reading: the version she read before this one, if any.
+        context["read_before"] = selectors.reading_before(request.storyteller, story, revision)
+        context["asked_before"] = selectors.revision_she_asked_to_change(story)
+        services.record_reading(storyteller=request.storyteller, story=story, revision=revision)
         version = revision.as_object()
         context["version"] = version
         # The story's words are in the preview above; every other thing readers get is listed.
@@ -294,7 +303,15 @@ def _own_entry(request, receipt_id):
 @storyteller_required
 def receipt(request, receipt_id):
     entry = _own_entry(request, receipt_id)
-    return render(request, "consent/portal/receipt.html", {"entry": entry})
+    return render(
+        request,
+        "consent/portal/receipt.html",
+        {
+            "entry": entry,
+            "in_words": receipt_in_words(entry),
+            "technical": receipt_technical_details(entry),
+        },
+    )
 
 
 @storyteller_required

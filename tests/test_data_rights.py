@@ -360,10 +360,13 @@ def test_the_export_names_no_editor_and_nothing_of_another_storyteller(
     assert "Quillmoravec" in text  # her own story is all there
 
 
-def test_the_export_link_is_on_the_storytellers_home_page(amara):
+def test_the_export_link_is_one_step_from_the_storytellers_home_page_after_a_warning(amara):
     home = signed_in(amara.user).get(reverse("portal:home"))
+    my_data = signed_in(amara.user).get(reverse("portal:my_data"))
 
-    assert reverse("portal:export") in home.content.decode()
+    assert f'href="{reverse("portal:my_data")}"' in home.content.decode()
+    assert f'href="{reverse("portal:export")}"' in my_data.content.decode()
+    assert "It has your legal name" in my_data.content.decode()
 
 
 # Erasure: asked for in the portal, confirmed by an editor with the right, complete
@@ -1252,10 +1255,10 @@ def test_the_export_holds_her_messages_about_payments(amaras_story, amara, harri
 def test_the_export_holds_exactly_the_sections_the_portal_lists(amaras_story, amara):
     from consent.export import WHAT_IS_EXPORTED
 
-    home = signed_in(amara.user).get(reverse("portal:home"))
+    my_data = signed_in(amara.user).get(reverse("portal:my_data"))
     _text, data = download_export(amara.user)
 
     assert set(data) - {"format", "exported_at", "held_by"} == set(WHAT_IS_EXPORTED)
-    listed = [li.strip() for li in re.findall(r"<li>(.*?)</li>", home.content.decode(), re.S)]
+    listed = [li.strip() for li in re.findall(r"<li>(.*?)</li>", my_data.content.decode(), re.S)]
     for description in WHAT_IS_EXPORTED.values():
         assert escape(str(description)) in listed

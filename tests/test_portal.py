@@ -159,15 +159,19 @@ PUBLIC_ROUTES = {
     "password_reset_done": "a fixed 'check your email' page",
     "password_reset_confirm": "the emailed link is its own proof; a wrong one shows nothing",
     "welcome": "the invitation link is a storyteller's only key before they have a password",
+    "staying_safe": "advice on using the site safely; it shows no one's things",
 }
 # The storyteller's own pages that name no one in their address: another storyteller sees
 # their own things there; anyone else is refused.
 OWN_SPACE_ROUTES = {"home", "history", "contact", "export", "private_words"}
+# Everything held about her, with its warning, and to read or print.
+OWN_SPACE_ROUTES |= {"my_data", "my_data_readable"}
 # The advisory group's list of campaigns to read: a storyteller outside the group sees it empty.
 OWN_SPACE_ROUTES |= {"advisory_campaigns"}
 # Pages whose address names one of the storyteller's things (a story, a receipt).
 OWNED_THING_ROUTES = {
     "story",
+    "what_changed",
     "approve",
     "request_changes",
     "edit",
@@ -993,11 +997,11 @@ def test_a_receipt_page_shows_what_was_decided(client, amara, three_decisions):
     text = text_of(client.get(reverse("portal:receipt", args=[granted.receipt_id])))
 
     assert "Your receipt" in text
-    assert "Approved" in text and "The long walk" in text
-    assert str(granted.receipt_id) in text
+    assert "You approved your story." in text and "The long walk" in text
+    assert str(granted.receipt_id) in text  # under "Technical details"
     assert granted.content_hash in text
     assert formats.date_format(granted.valid_until, "j F Y") in text
-    assert "Download this receipt (JSON file)" in text
+    assert "Save this receipt as a file that other services and computers can read" in text
 
 
 def test_the_json_receipt_follows_the_kantara_consent_receipt_fields(

@@ -1,0 +1,181 @@
+"""Her story's reading side in a real browser, at a phone's width and a desktop's, by keyboard.
+
+Amara signs in and moves only with Tab, Enter and typing: her story page with its
+conversation, what changed since she last read it, a receipt (and its technical details),
+everything we hold about her (read on the page), and staying safe. Each page is axe-clean
+and fits the screen.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from consent import services
+from stories.models import StoryPage
+
+from ..conftest import PASSWORD, approve
+from .conftest import BROWSER_TEST
+
+pytestmark = BROWSER_TEST
+
+axe = Axe()
+
+# The focused element, as a person would find it: its field name, label or words.
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return {name: "", text: ""};
+    const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
+    return {name: el.name || "", text: (label || el.innerText || el.value || "").trim()};
+}"""
+WIDER_THAN = """width =>
+    Array.from(document.querySelectorAll("body *"))
+        .filter(el => el.getBoundingClientRect().right > width)
+        .slice(0, 5)
+        .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def tab_to(page, *, text=None, name=None, limit=120):
+    """Press Tab until the element with these words (or this field name) has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if (name is not None and focused["name"] == name) or (
+            text is not None and focused["text"].startswith(text)
+        ):
+            return
+    raise AssertionError(f"Could not reach {text or name!r} with the Tab key on {page.url}")
+
+
+def follow(page, text):
+    """Tab to a link and press Enter, then wait for the next page."""
+    tab_to(page, text=text)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+
+
+def assert_accessible_and_fits(page, width, what):
+    results = axe.run(page)
+    violations = [
+        f"{violation['id']}: {violation['help']} "
+        f"{[' '.join(map(str, node['target'])) for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+    ]
+    assert not violations, f"axe on {what} at {width}px ({page.url}):\n" + "\n".join(violations)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, (
+        f"{what} scrolls sideways at {width}px ({scroll_width}px): "
+        f"{page.evaluate(WIDER_THAN, width)}"
+    )
+
+
+@pytest.fixture
+def her_story(make_story, amara, editor, review_workflow):
+    """Published once; she read a newer version, asked for a change, the editors replied and
+    sent her the changed version."""
+    story = make_story(
+        amara,
+        slug="the-orchard",
+        title="The orchard",
+        body="<p>They kept a small dog at the gate.</p>",
+    )
+    receipt = approve(story, amara)
+    story.get_latest_revision().publish()
+    story = StoryPage.objects.get(pk=story.pk)
+    draft = story.get_latest_revision_as_object()
+    draft.summary = "How I got away, one night."
+    asked = draft.save_revision(user=editor)
+    review_workflow.start(StoryPage.objects.get(pk=story.pk), editor)
+    services.record_reading(storyteller=amara, story=story, revision=asked)
+    services.request_changes(
+        story=story, revision=asked, user=amara.user, message="Please make the dog little."
+    )
+    services.reply_to_storyteller(story=story, editor=editor, text="Done. Please read it again.")
+    draft = StoryPage.objects.get(pk=story.pk).get_latest_revision_as_object()
+    draft.body = "<p>They kept a little dog at the gate.</p>"
+    draft.save_revision(user=editor)
+    StoryPage.objects.get(pk=story.pk).current_workflow_state.resume(editor)
+    return {"story": StoryPage.objects.get(pk=story.pk), "receipt": receipt}
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_she_reads_her_story_the_conversation_and_what_changed_by_keyboard(
+    new_context, portal_url, her_story, width, dialogs
+):
+    context = new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+
+    page.goto(portal_url("login"))
+    tab_to(page, name="username")
+    page.keyboard.type("amara")
+    tab_to(page, name="password")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(portal_url("home"))
+    main = page.get_by_role("main")
+    assert "The website still shows your earlier version" in main.inner_text()
+    assert_accessible_and_fits(page, width, "my stories")
+
+    follow(page, "The orchard")
+    assert page.url == portal_url("story", her_story["story"].pk)
+    conversation = page.locator("[data-conversation]")
+    said = conversation.locator("li").all_inner_texts()
+    assert len(said) == 2
+    assert "Please make the dog little." in said[0]
+    assert "Done. Please read it again." in said[1]
+    assert_accessible_and_fits(page, width, "her story with its conversation")
+
+    follow(page, "What changed since you last read it")
+    changes = page.locator(".what-changed")
+    assert changes.locator("del").all_text_contents() == ["removed: small"]
+    assert changes.locator("ins").all_text_contents() == ["added: little"]
+    assert "small little" in changes.inner_text()
+    assert_accessible_and_fits(page, width, "what changed")
+
+    follow(page, "since you asked for changes")
+    assert page.locator(".what-changed ins").all_text_contents() == ["added: little"]
+    assert_accessible_and_fits(page, width, "what changed since she asked")
+    assert not dialogs
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_she_keeps_a_receipt_her_data_and_reads_staying_safe_by_keyboard(
+    new_context, portal_url, her_story, width
+):
+    context = new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(portal_url("login"))
+    tab_to(page, name="username")
+    page.keyboard.type("amara")
+    tab_to(page, name="password")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(portal_url("home"))
+
+    follow(page, "My decisions")
+    follow(page, "See the receipt")
+    main = page.get_by_role("main")
+    assert "You approved your story." in main.inner_text()
+    assert "UTC" not in main.inner_text()
+    technical = page.locator("details.technical")
+    assert not technical.evaluate("el => el.open")
+    tab_to(page, text="Technical details")
+    page.keyboard.press("Enter")
+    assert technical.evaluate("el => el.open")
+    assert str(her_story["receipt"].receipt_id) in technical.inner_text()
+    assert_accessible_and_fits(page, width, "a receipt")
+
+    follow(page, "My stories")
+    follow(page, "Everything we hold about you")
+    assert "It has your legal name" in page.get_by_role("main").inner_text()
+    assert_accessible_and_fits(page, width, "my data, with its warning")
+
+    follow(page, "Read it on this page, or print it")
+    assert "The orchard" in page.get_by_role("main").inner_text()
+    assert_accessible_and_fits(page, width, "my data to read or print")
+
+    follow(page, "Back")
+    follow(page, "Staying safe when you use Sayso")
+    assert "Clearing your browser" in page.get_by_role("main").inner_text()
+    assert_accessible_and_fits(page, width, "staying safe")
