@@ -26,6 +26,11 @@ FOCUSED = """() => {
     const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
     return {name: el.name || "", text: (label || el.innerText || el.value || "").trim()};
 }"""
+SEEN_WITHOUT_HIDDEN_WORDS = """el => {
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll(".visually-hidden").forEach(hidden => hidden.remove());
+    return copy.textContent;
+}"""
 WIDER_THAN = """width =>
     Array.from(document.querySelectorAll("body *"))
         .filter(el => el.getBoundingClientRect().right > width)
@@ -33,21 +38,24 @@ WIDER_THAN = """width =>
         .map(el => el.outerHTML.slice(0, 80))"""
 
 
-def tab_to(page, *, text=None, name=None, limit=120):
-    """Press Tab until the element with these words (or this field name) has the focus."""
+def tab_to(page, *, text=None, name=None, nth=1, limit=120):
+    """Press Tab until the nth element with these words (or this field name) has the focus."""
+    seen = 0
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate(FOCUSED)
         if (name is not None and focused["name"] == name) or (
             text is not None and focused["text"].startswith(text)
         ):
-            return
+            seen += 1
+            if seen == nth:
+                return
     raise AssertionError(f"Could not reach {text or name!r} with the Tab key on {page.url}")
 
 
-def follow(page, text):
+def follow(page, text, nth=1):
     """Tab to a link and press Enter, then wait for the next page."""
-    tab_to(page, text=text)
+    tab_to(page, text=text, nth=nth)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.wait_for_load_state("load")
@@ -129,7 +137,9 @@ def test_she_reads_her_story_the_conversation_and_what_changed_by_keyboard(
     changes = page.locator(".what-changed")
     assert changes.locator("del").all_text_contents() == ["removed: small"]
     assert changes.locator("ins").all_text_contents() == ["added: little"]
-    assert "small little" in changes.inner_text()
+    # What a sighted reader sees: the words apart, never "smalllittle".
+    seen = changes.locator(".diff").evaluate(SEEN_WITHOUT_HIDDEN_WORDS)
+    assert " ".join(seen.split()) == "They kept a small little dog at the gate."
     assert_accessible_and_fits(page, width, "what changed")
 
     follow(page, "since you asked for changes")
@@ -154,9 +164,11 @@ def test_she_keeps_a_receipt_her_data_and_reads_staying_safe_by_keyboard(
     page.wait_for_url(portal_url("home"))
 
     follow(page, "My decisions")
-    follow(page, "See the receipt")
+    # Newest first: her request for changes, then her approval.
+    follow(page, "See the receipt", nth=2)
     main = page.get_by_role("main")
     assert "You approved your story." in main.inner_text()
+    assert "By the name you chose: Amara" in main.inner_text()
     assert "UTC" not in main.inner_text()
     technical = page.locator("details.technical")
     assert not technical.evaluate("el => el.open")
