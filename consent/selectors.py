@@ -760,3 +760,14 @@ def earlier_version(story, storyteller, since, current):
         )
         return revision, entry.created_at if entry else None
     return None, None
+
+
+def replaced_while_reading(story, revision):
+    """True when the editors sent her a newer version while she read this one.
+
+    An editor's new version replaces the one under her review
+    (services.send_new_version_to_storyteller): a decision posted from the page she had
+    open names the version it replaced, which she is no longer asked about.
+    """
+    waiting = open_review_revision(story)
+    return waiting is not None and waiting.pk != revision.pk

@@ -345,3 +345,26 @@ def test_a_live_page_her_consent_no_longer_covers_is_not_called_published(make_s
     assert reload(story).live
     assert (status.code, status.label) == ("not_shown", "Not shown on the website")
     assert "Published" not in status.label
+
+
+# -- erasure takes the conversation with it ----------------------------------------------------
+
+
+def test_erasing_her_story_erases_the_editors_replies_and_her_readings(
+    editor, superuser, amara, published_story
+):
+    from consent import erasure
+    from consent.models import StoryReading
+
+    services.reply_to_storyteller(story=published_story, editor=editor, text="About your town.")
+    services.record_reading(
+        storyteller=amara, story=published_story, revision=published_story.live_revision
+    )
+    services.withdraw_story(story=published_story, user=amara.user)
+    asked = erasure.request_erasure(story=reload(published_story), user=amara.user)
+
+    erasure.confirm_erasure(erasure_request=asked, editor=superuser)
+
+    assert not StoryPage.objects.filter(pk=published_story.pk).exists()
+    assert not EditorReply.objects.exists()
+    assert not StoryReading.objects.exists()

@@ -11,11 +11,11 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from consent import selectors, services
-from consent.models import EditorReply, StoryReading
+from consent.models import ConsentEntry, EditorReply, StoryReading
 from stories.models import StoryPage
 
 from .conftest import approve
-from .test_portal import PortalClient, signed_in, text_of
+from .test_portal import PortalClient, form_data, signed_in, text_of
 from .test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +199,23 @@ def test_what_changed_since_she_last_read_it_covers_every_field_readers_get(
     if added is not None:
         inserted = " ".join(tag.get_text(" ") for tag in changes.select("ins"))
         assert added in inserted or (key == "slug" and added in changes.get_text()), key
+
+
+def test_an_approval_from_the_page_she_had_open_before_a_new_version_came_is_refused(
+    amara, editor, reading
+):
+    client = signed_in(amara)
+    approve_url = reverse("portal:approve", args=[reading.pk])
+    data = form_data(client.get(reverse("portal:story", args=[reading.pk])), approve_url)
+    editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
+
+    response = client.post(approve_url, data, follow=True)
+
+    assert response.status_code == 200
+    assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
+    text = text_of(response)
+    assert "The story changed while you were reading it. Please read it again." in text
+    assert "little dog" in text  # what she reads now is the new version
 
 
 # -- true statuses, shown ---------------------------------------------------------------------

@@ -94,8 +94,9 @@ def approve(request, pk):
         return story_detail.__wrapped__(request, pk, approve_form=form)
     revision = story_revision(story, form.cleaned_data["revision"])
     # What they read must be what they approve, to the byte: an autosave or an editor's
-    # change in between gives a different hash.
-    if selectors.revision_content_hash(revision) != form.cleaned_data["content_hash"]:
+    # change in between gives a different hash, and a new version sent meanwhile replaces it.
+    changed = selectors.revision_content_hash(revision) != form.cleaned_data["content_hash"]
+    if changed or selectors.replaced_while_reading(story, revision):
         messages.warning(
             request, _("The story changed while you were reading it. Please read it again.")
         )
