@@ -516,7 +516,6 @@ class StoryPage(Page):
             if self.live and (
                 update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS
             ):
-                from consent.exceptions import ConsentRequired
                 from consent.selectors import publication_verdict
                 from consent.services import lock_story_row
 
@@ -527,7 +526,7 @@ class StoryPage(Page):
                 _before_publish_decision(self)
                 verdict = publication_verdict(self)
                 if not verdict.allowed:
-                    raise ConsentRequired(verdict.reason)
+                    raise verdict.refusal()
             if self._state.adding and self.alias_of_id:
                 # Every way of making an alias (admin, create_alias, a parent's recursive
                 # alias) saves it here first.
@@ -752,19 +751,18 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
         # Like the story guard: whatever door the publish comes through, a campaign that
         # needs the advisory group's review goes live only with the content they approved.
         update_fields = kwargs.get("update_fields")
-        needs_review = self._needs_advisory_review()
+        needs_review = self.needs_advisory_review()
         if (
             self.live
             and needs_review
             and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS)
         ):
-            from advisory.exceptions import AdvisoryReviewRequired
-            from advisory.selectors import advisory_approval_holds
+            from consent.selectors import publication_verdict
 
-            if not advisory_approval_holds(self):
-                raise AdvisoryReviewRequired(
-                    _("The survivor advisory group has not approved this version of the campaign.")
-                )
+            # The advisory group's rule is an entry in SAYSO_PUBLICATION_CHECKS.
+            verdict = publication_verdict(self)
+            if not verdict.allowed:
+                raise verdict.refusal()
         if needs_review and not self.advisory_review_pinned:
             self.advisory_review_pinned = True
             if update_fields is not None:
@@ -774,11 +772,11 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     def copy(self, *args, keep_live=True, **kwargs):
         # The group approved this campaign, not a copy of it: a copy of one that needs their
         # review starts as a draft (and inherits the requirement, advisory_review_pinned).
-        if self._needs_advisory_review():
+        if self.needs_advisory_review():
             keep_live = False
         return super().copy(*args, keep_live=keep_live, **kwargs)
 
-    def _needs_advisory_review(self):
+    def needs_advisory_review(self):
         """Once a campaign needs the advisory group's review, it always does.
 
         Otherwise unticking the box in the same edit as Publish would skip the review. The
@@ -825,7 +823,7 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
         from consent.selectors import content_hash
 
         stories = self.stories_readers_would_get()
-        if not self._needs_advisory_review():
+        if not self.needs_advisory_review():
             return stories
         from advisory.selectors import approved_stories
 

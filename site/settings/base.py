@@ -114,6 +114,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": env.float("SQLITE_TIMEOUT", default=20)}
     )
 
+# What a page must pass to be public (consent.publication): dotted paths to callables, run in
+# order by consent.selectors.publication_verdict, failing closed. Consent's rule is
+# mandatory (a system check refuses to start without it); the others are the organisation's.
+SAYSO_PUBLICATION_CHECKS = [
+    "consent.selectors.storyteller_consent",
+    "compensation.publication.payment_agreed",
+    "advisory.publication.advisory_group_approved",
+]
+
 # A decision waits this long for another writer's lock (PostgreSQL), and is tried this many
 # times, before the person is asked to try again (core.db, core.ledger).
 SAYSO_LEDGER_LOCK_TIMEOUT = env.float("SAYSO_LEDGER_LOCK_TIMEOUT", default=10)
