@@ -316,9 +316,11 @@ class ConsentEntry(LedgerEntry):
         return [labels.get(channel, channel) for channel in self.channels]
 
     def byline_label(self):
-        from stories.models import StoryPage
+        from django.apps import apps
 
-        return dict(StoryPage.Byline.choices).get(self.byline, self.byline)
+        return dict(apps.get_model("stories", "StoryPage").Byline.choices).get(
+            self.byline, self.byline
+        )
 
 
 class StorytellerReviewTaskState(TaskState):

@@ -458,8 +458,7 @@ def storyteller_is_fixed(story, stored=None):
     story for someone else. ``stored`` is the page row as saved (the row, not a revision,
     says whether it is a copy or an alias).
     """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Page, TaskState
+    from wagtail.models import TaskState
 
     from .models import StorytellerReviewTask
 
@@ -472,11 +471,11 @@ def storyteller_is_fixed(story, stored=None):
         return True
     if ConsentEntry.objects.filter(story_id=story.pk).exists():
         return True
-    return TaskState.objects.filter(
-        task__in=StorytellerReviewTask.objects.all(),
-        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-        workflow_state__object_id=str(story.pk),
-    ).exists()
+    return (
+        TaskState.objects.for_instance(story)
+        .filter(task__in=StorytellerReviewTask.objects.all())
+        .exists()
+    )
 
 
 def revision_verdict(revision, *, require_website=True, publishing=True):
@@ -486,36 +485,39 @@ def revision_verdict(revision, *, require_website=True, publishing=True):
     )
 
 
+def story_decision(story):
+    """latest_decision for one story, read from its own ledger entries."""
+    return latest_decision(ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence"))
+
+
+def grants_in_force(story_ids=None):
+    """Each story's newest grant that no withdrawal or expiry came after (of these stories).
+
+    The ledger read the one way (latest_decision), one query for the lot.
+    """
+    entries = ConsentEntry.objects.filter(story__isnull=False)
+    if story_ids is not None:
+        entries = entries.filter(story_id__in=story_ids)
+    by_story = {}
+    for entry in entries.order_by("-sequence"):
+        by_story.setdefault(entry.story_id, []).append(entry)
+    in_force = {}
+    for story_id, story_entries in by_story.items():
+        decision = latest_decision(story_entries)
+        if decision.grant and decision.withdrawal is None and decision.expiry is None:
+            in_force[story_id] = decision.grant
+    return in_force
+
+
 def consent_has_ended(story):
-    """True when the story's latest decisive entry is a withdrawal or an expiry."""
-    latest = (
-        ConsentEntry.objects.filter(
-            story_id=story.pk,
-            decision__in=[
-                ConsentEntry.Decision.GRANTED,
-                ConsentEntry.Decision.WITHDRAWN,
-                ConsentEntry.Decision.EXPIRED,
-            ],
-        )
-        .order_by("-sequence")
-        .values_list("decision", flat=True)
-        .first()
-    )
-    return latest in (ConsentEntry.Decision.WITHDRAWN, ConsentEntry.Decision.EXPIRED)
+    """True when she withdrew after her newest grant, or that grant was recorded as ended."""
+    decision = story_decision(story)
+    return decision.withdrawal is not None or decision.expiry is not None
 
 
 def is_withdrawn(story):
     """True when the storyteller's most recent say about the story is a withdrawal."""
-    latest = (
-        ConsentEntry.objects.filter(
-            story_id=story.pk,
-            decision__in=[ConsentEntry.Decision.GRANTED, ConsentEntry.Decision.WITHDRAWN],
-        )
-        .order_by("-sequence")
-        .values_list("decision", flat=True)
-        .first()
-    )
-    return latest == ConsentEntry.Decision.WITHDRAWN
+    return story_decision(story).withdrawal is not None
 
 
 def entries_for_storyteller(storyteller):

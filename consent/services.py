@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +39,7 @@ from .selectors import (
     revision_content_hash,
     today,
 )
+from .signals import private_words_changed, story_taken_down
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +54,7 @@ class Scope:
     valid_until: date | None = None
 
     def __post_init__(self):
-        from stories.models import StoryPage
-
+        StoryPage = apps.get_model("stories", "StoryPage")
         unknown = set(self.channels) - set(Channel.values)
         if unknown or not self.channels:
             raise ValueError(f"Choose at least one place the story may appear: {unknown or ''}")
@@ -71,8 +72,7 @@ def lock_story(story):
     (On PostgreSQL a row lock; SQLite has no row locks, so a no-op write takes its database
     write lock, unless the transaction already holds it.)
     """
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     story_id = story.alias_of_id or story.pk
     lock_story_row(story_id)
     return StoryPage.objects.get(pk=story_id)
@@ -131,11 +131,10 @@ def _require_revision_of(revision, story):
 def open_review(story):
     """The storyteller review waiting on this story, if any."""
     state = (
-        TaskState.objects.filter(
+        TaskState.objects.for_instance(story)
+        .filter(
             status=TaskState.STATUS_IN_PROGRESS,
             task__in=StorytellerReviewTask.objects.all(),
-            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-            workflow_state__object_id=str(story.pk),
         )
         .select_related("revision")
         .first()
@@ -262,8 +261,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
 
 def withdrawn_origin(story):
     """True when the story was copied (or converted from an alias) from a withdrawn story."""
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     origin_id = story.copied_from_id
     seen = set()
     while origin_id and origin_id not in seen:
@@ -314,9 +312,11 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
 
 
 def take_down(story, *, log_action="sayso.take_down", keep_review=False):
-    """Remove a story from every public place: pages, aliases, search, renditions, caches."""
-    from stories.cache import purge_story
-    from stories.search import remove_from_search
+    """Remove a story from every public place: pages, aliases, search, renditions, caches.
+
+    Search and cached pages are the public site's (stories.signals, on story_taken_down).
+    """
+    from images.services import take_down_story_renditions
 
     review = None if keep_review else open_review(story)
     if review is not None:
@@ -331,13 +331,8 @@ def take_down(story, *, log_action="sayso.take_down", keep_review=False):
         if alias.live:
             UnpublishPageAction(alias, user=None).execute(skip_permission_checks=True)
     pages = [story, *aliases]
-    remove_from_search(pages)
-    # Wagtail re-indexes on save; undo that once the transaction commits, too.
-    transaction.on_commit(lambda: remove_from_search(pages))
-    from images.services import take_down_story_renditions
-
     take_down_story_renditions(story, reason=log_action)
-    purge_story(story, pages)
+    story_taken_down.send(sender=type(story), story=story, pages=pages)
 
 
 def take_down_stories_with_private_words(storyteller):
@@ -347,8 +342,7 @@ def take_down_stories_with_private_words(storyteller):
     added after publication must not stay public. Like a withdrawal, minus the ledger entry:
     the storyteller's consent stands, and a corrected version can be approved again.
     """
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     taken_down = []
     # Aliases go down with their original (take_down), so only originals are checked.
     live = (
@@ -374,9 +368,7 @@ def take_down_stories_with_private_words(storyteller):
         )
     elif not others:
         # Cached pages are rendered text; the serve-time check must see fresh pages.
-        from stories.cache import purge_all
-
-        purge_all()
+        private_words_changed.send(sender=type(storyteller), storyteller=storyteller)
     return taken_down
 
 
@@ -390,16 +382,19 @@ def take_down_other_pages_with_private_words(storyteller):
     """
     from django.db.models import Q
 
-    from stories.models import (
-        CampaignIndexPage,
-        CampaignPage,
-        ContentWarning,
-        HomePage,
-        StoryIndexPage,
-        StoryPage,
-        Topic,
+    # The public site's page types, by name: stories is built on consent.
+    CampaignIndexPage, CampaignPage, ContentWarning, HomePage, StoryIndexPage, StoryPage, Topic = (
+        apps.get_model("stories", name)
+        for name in (
+            "CampaignIndexPage",
+            "CampaignPage",
+            "ContentWarning",
+            "HomePage",
+            "StoryIndexPage",
+            "StoryPage",
+            "Topic",
+        )
     )
-
     terms = storyteller.guarded_terms()
     if not terms:
         return []
@@ -461,8 +456,7 @@ def expire_due_grants(on_day=None):
     due = ConsentEntry.objects.filter(
         decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day, story__isnull=False
     ).values_list("story_id", flat=True)
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     for story_id in sorted(set(due)):
         with transaction.atomic():
             story = lock_story(StoryPage(pk=story_id))

@@ -16,13 +16,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     # Our apps come first so their templates and management commands take precedence
-    # (consent overrides wagtail's publish_scheduled to skip unconsented revisions).
+    # (stories overrides wagtail's publish_scheduled to skip unconsented revisions).
     "consent",
     "stories",
     "advisory",
     "workspace",
     "images",
     "compensation",
+    "demo",
     "core",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
