@@ -25,6 +25,7 @@ from core.hashing import sha256_hex
 
 from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
+    Byline,
     Channel,
     ConsentEntry,
     Notification,
@@ -54,11 +55,10 @@ class Scope:
     valid_until: date | None = None
 
     def __post_init__(self):
-        StoryPage = apps.get_model("stories", "StoryPage")
         unknown = set(self.channels) - set(Channel.values)
         if unknown or not self.channels:
             raise ValueError(f"Choose at least one place the story may appear: {unknown or ''}")
-        if self.byline not in StoryPage.Byline.values:
+        if self.byline not in Byline.values:
             raise ValueError(f"Unknown byline: {self.byline}")
         if self.valid_until is not None and self.valid_until < today():
             raise ValueError("The end date is in the past.")

@@ -18,7 +18,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
-from consent.models import Channel
+from consent.models import Byline, Channel
 from consent.sanitise import STORY_RICH_TEXT_FEATURES
 from images.embeds import bind_file_hashes
 
@@ -330,10 +330,7 @@ def _region_code(story):
 class StoryPage(Page):
     """A storyteller's story: public only while their consent covers exactly these words."""
 
-    class Byline(models.TextChoices):
-        PSEUDONYM = "pseudonym", _("Pseudonym")
-        FIRST_NAME = "first_name", _("First name")
-        ANONYMOUS = "anonymous", _("Anonymous")
+    Byline = Byline  # consent.models.Byline: what she agrees to is what the page shows
 
     storyteller = models.ForeignKey(
         "consent.Storyteller",
