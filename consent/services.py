@@ -22,6 +22,7 @@ from wagtail.models import Page, TaskState
 
 from core.db import retrying
 from core.hashing import sha256_hex
+from core.in_person import witness_named
 
 from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
@@ -238,8 +239,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
     if not story.permissions_for_user(editor).can_edit():
         raise NotTheStoryteller(_("You can't record consent for this story."))
     _require_revision_of(revision, story)
-    if not witness_name.strip():
-        raise ValueError(_("Name the witness who was there."))
+    witness_name = witness_named(witness_name)
     if is_withdrawn(story) or withdrawn_origin(story):
         raise ConsentRequired(
             _("This story was withdrawn. Only the storyteller can give consent again.")
@@ -253,7 +253,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
         digest=revision_content_hash(revision),
         scope=scope,
         recorded_by=editor,
-        witness_name=witness_name.strip(),
+        witness_name=witness_name,
     )
     _enforce_latest_decision(story)
     return entry
@@ -290,8 +290,7 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
         # storyteller, or any account (another storyteller) could take a story down.
         if not story.permissions_for_user(recorded_by).can_edit():
             raise NotTheStoryteller(_("You can't record a withdrawal for this story."))
-        if not witness_name.strip():
-            raise ValueError(_("Name the witness who was there."))
+        witness_name = witness_named(witness_name)
         method = ConsentEntry.Method.IN_PERSON
     else:
         _require_storyteller(user, story)

@@ -159,3 +159,21 @@ def test_no_ledger_entry_can_be_changed_or_deleted_in_the_admin_even_by_a_superu
         for action in ("view", "add", "change", "delete")
         if policy.user_has_permission(superuser, action)
     } == allowed
+
+
+# -- one rule for what an in-person record needs -----------------------------------------------
+
+
+def test_every_in_person_record_names_its_witness_through_one_rule(editor, published_story, amara):
+    from compensation import services as payment_services
+    from compensation.services import PaymentRefused
+    from core.in_person import witness_named
+
+    assert witness_named("  Sam Okafor ") == "Sam Okafor"
+    with pytest.raises(ValueError, match="Name the witness who was there."):
+        services.withdraw_story(story=published_story, recorded_by=editor, witness_name="  ")
+    with pytest.raises(PaymentRefused, match="Name the witness who was there."):
+        payment_services.choose_not_to_be_paid(
+            storyteller=amara, story=published_story, recorded_by=editor, witness_name=" "
+        )
+    assert reload(published_story).live
