@@ -15,7 +15,7 @@ from django.db import connection
 from consent import services
 from consent.exceptions import ConsentRequired
 from consent.models import ConsentEntry
-from stories import models as story_models
+from stories import guard as story_guard
 from stories.models import StoryPage
 
 from tests.conftest import approve
@@ -109,7 +109,7 @@ def test_publish_decided_first_then_withdrawal_takes_it_down(approved_story, ama
         return services.withdraw_story(story=stale, user=amara.user)
 
     with mock.patch.object(
-        story_models, "_before_publish_decision", lambda page: hold_publish_after_deciding()
+        story_guard, "before_publish_decision", lambda page: hold_publish_after_deciding()
     ):
         threads = [
             run_in_thread(publish, results, "publish"),
