@@ -232,7 +232,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Frontend caches to purge when a story changes (e.g. a CDN); none by default.
 WAGTAILFRONTENDCACHE = {}
 
-# Logs carry no IP address, story text or personal field (sayso/logs.py, tests/test_logs.py).
+# Logs carry no IP address, story text or personal field (sayso/logs.py,
+# tests/integration/core/test_logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
