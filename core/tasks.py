@@ -25,6 +25,9 @@ from django_tasks import task
 logger = logging.getLogger(__name__)
 
 ATTEMPT_KWARG = "attempt"
+# Taking a withdrawn story's files and cached pages down goes before the queue's routine work
+# (search indexing, emails): the worker takes the highest priority first.
+TAKEDOWN_PRIORITY = 50
 
 
 class RetryScheduled(Exception):

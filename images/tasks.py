@@ -4,7 +4,7 @@ Whatever a run leaves undone stays recorded (``FileTakedown``) and the task is r
 backoff until every file is gone; the sweeps retry it too.
 """
 
-from core.tasks import retried_task
+from core.tasks import TAKEDOWN_PRIORITY, retried_task
 
 from .selectors import public_files_left
 from .services import carry_out_file_takedowns
@@ -14,7 +14,7 @@ class FilesStillPublic(Exception):
     """Some public files could not be deleted yet (recorded, retried)."""
 
 
-@retried_task()
+@retried_task(priority=TAKEDOWN_PRIORITY)
 def carry_out_file_takedowns_task():
     done, left = carry_out_file_takedowns()
     if left:
@@ -22,7 +22,7 @@ def carry_out_file_takedowns_task():
     return {"deleted": done, "left": left}
 
 
-@retried_task()
+@retried_task(priority=TAKEDOWN_PRIORITY)
 def check_takedowns_task():
     """``manage.py check_takedowns --retry`` as a task: fails (and is retried) until clean."""
     from stories.cache import retry_pending_purges

@@ -1,11 +1,11 @@
 """Background work on cached pages: a purge that failed is retried until it is carried out."""
 
-from core.tasks import retried_task
+from core.tasks import TAKEDOWN_PRIORITY, retried_task
 
 from .cache import PurgeFailed, retry_pending_purges
 
 
-@retried_task()
+@retried_task(priority=TAKEDOWN_PRIORITY)
 def retry_pending_purges_task():
     """Carry out the recorded purges; fails (and is retried with backoff) while any is owed."""
     if not retry_pending_purges():

@@ -280,3 +280,27 @@ def test_a_bucket_that_cannot_be_reached_is_retried_by_the_task_until_the_files_
 
     assert keys(s3, PUBLIC) == []
     assert not FileTakedown.objects.exists()
+
+
+def test_no_public_door_hands_out_a_signed_or_private_address(s3, live_story, uploaded_photo):
+    reader = Client()
+    doors = [
+        "/",
+        live_story.get_parent().url,
+        live_story.url,
+        "/feed/",
+        "/sitemap.xml",
+        "/api/v3/pages/?fields=*",
+        f"/api/v3/pages/{live_story.pk}/",
+        f"/search/?query={live_story.title.split()[-1]}",
+    ]
+    shown_somewhere = False
+    for door in doors:
+        response = reader.get(door)
+        assert response.status_code == 200, door
+        body = response.content.decode()
+        for secret in ("X-Amz-Signature", "X-Amz-Credential", "Signature=", PRIVATE):
+            assert secret not in body, (door, secret)
+        assert uploaded_photo.file.name not in body, door
+        shown_somewhere = shown_somewhere or f"{ENDPOINT}/{PUBLIC}/images/" in body
+    assert shown_somewhere

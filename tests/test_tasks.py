@@ -121,6 +121,10 @@ def test_withdrawal_takes_the_story_down_at_once_while_its_side_work_waits_for_t
         "consent.notifications.email_users",
         "images.tasks.carry_out_file_takedowns_task",
     ]
+    # Her files go before everything else queued (the worker takes the highest first).
+    first = DBTaskResult.objects.ready().first()
+    assert first.task_path == "images.tasks.carry_out_file_takedowns_task"
+    assert first.priority == 50
 
     run_worker()
 
