@@ -364,3 +364,58 @@ def test_the_expiry_sweep_runs_as_a_task(database_tasks, make_story, amara, phot
 
 def test_the_report_says_so_when_tasks_run_at_once():
     assert "run at once" in failed_tasks()
+
+
+def _database_url():
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def test_a_worker_in_its_own_process_sends_what_the_site_queued(
+    database_tasks, live_story, amara, tmp_path
+):
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    amara.user.email = "amara@example.org"
+    amara.user.save()
+    amara.contact_preference = Storyteller.Contact.EMAIL
+    amara.save()
+    notify_storyteller_ready(live_story)
+    (queued,) = results("email_users")
+    assert queued.status == "READY"
+
+    outbox = tmp_path / "outbox"
+    worker = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "sayso.settings.dev",
+            "DEBUG": "off",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "DATABASE_URL": _database_url(),
+            "SAYSO_TASKS_BACKEND": "database",
+            "EMAIL_URL": f"filemail:///{outbox}",  # django-environ drops one slash
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SAYSO_PAGE_CACHE_STAMP": str(settings.SAYSO_PAGE_CACHE_STAMP),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert worker.returncode == 0, worker.stderr
+    (sent,) = results("email_users")
+    assert sent.status == "SUCCESSFUL"
+    (message,) = outbox.iterdir()
+    text = message.read_text()
+    assert "To: amara@example.org" in text
+    assert "Subject: Something is ready for you on Sayso" in text
+    assert mail.outbox == []  # not sent by this process
