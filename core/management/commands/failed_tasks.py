@@ -29,11 +29,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all",
             action="store_true",
+            dest="include_retried",
             help="Also list failed attempts that are being retried.",
         )
         parser.add_argument("--retry", metavar="ID", help="Queue this failed task again.")
 
-    def handle(self, *args, all=False, retry=None, **options):
+    def handle(self, *args, include_retried=False, retry=None, **options):
         backend = task_backends["default"]
         if not backend.supports_get_result:
             self.stdout.write(
@@ -57,7 +58,7 @@ class Command(BaseCommand):
 
         failed = DBTaskResult.objects.failed().order_by("finished_at")
         given_up = failed.exclude(exception_class_path=RETRIED)
-        shown = failed if all else given_up
+        shown = failed if include_retried else given_up
         for result in shown:
             self.stdout.write(
                 f"{result.id}  {result.task_path}  queued {result.enqueued_at:%Y-%m-%d %H:%M}  "
