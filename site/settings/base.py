@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -148,13 +149,16 @@ else:
 # runs each task in the request that enqueued it (development, tests, the demo); "database"
 # queues it for `manage.py db_worker`, which retries failures with backoff (production's
 # default, see production.py).
-TASK_BACKENDS = {
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "database": "django_tasks_db.DatabaseBackend",
-}
+TASK_BACKENDS = {"immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+if django.VERSION < (6, 0):
+    # On Django 6, django-tasks-db serves Django's own django.tasks, while Wagtail 8 (and so
+    # Sayso) queue through the django-tasks backport: its worker would refuse every task.
+    TASK_BACKENDS["database"] = "django_tasks_db.DatabaseBackend"
 SAYSO_TASKS_BACKEND = env("SAYSO_TASKS_BACKEND", default="immediate")
 if SAYSO_TASKS_BACKEND not in TASK_BACKENDS:
-    raise ImproperlyConfigured(f"SAYSO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+    raise ImproperlyConfigured(
+        f"SAYSO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)} with this Django."
+    )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[SAYSO_TASKS_BACKEND]}}
 # A failed task runs again after this many seconds, doubled on each attempt (at most
 # SAYSO_TASK_RETRY_MAX_SECONDS), until it has failed SAYSO_TASK_MAX_ATTEMPTS times.

@@ -12,8 +12,12 @@ if env.bool("DEBUG", default=False):
     raise ImproperlyConfigured("DEBUG must be off in production.")
 DEBUG = False
 
-# Background work waits in the database for `manage.py db_worker`, which retries failures.
-SAYSO_TASKS_BACKEND = env("SAYSO_TASKS_BACKEND", default="database")
+# Background work waits in the database for `manage.py db_worker`, which retries failures
+# (on Django 6 it runs in the request until Wagtail queues through django.tasks: base.py).
+SAYSO_TASKS_BACKEND = env(
+    "SAYSO_TASKS_BACKEND",
+    default="database" if "database" in TASK_BACKENDS else "immediate",  # noqa: F405
+)
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[SAYSO_TASKS_BACKEND]}}  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
