@@ -162,7 +162,7 @@ def conversation(request, pk):
     """The storyteller's requests for changes and the editors' replies; write a reply."""
     from .selectors import conversation as conversation_of
 
-    story = get_object_or_404(StoryPage, pk=pk)
+    story = get_object_or_404(apps.get_model("stories", "StoryPage"), pk=pk)
     if not story.permissions_for_user(request.user).can_edit():
         raise PermissionDenied
     form = ReplyForm(request.POST or None)

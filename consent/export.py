@@ -444,8 +444,8 @@ def _payments_in_words(storyteller, data):
     """Agreements and payments as she reads them in "My payments"; the rest field by field."""
     if not apps.is_installed("compensation"):
         return []
-    from compensation.models import Agreement, Payment
-
+    Agreement = apps.get_model("compensation", "Agreement")
+    Payment = apps.get_model("compensation", "Payment")
     items = [
         {
             "title": _("Agreed for: %(what)s") % {"what": agreement.for_what()},

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from core.ledger import receipt_block
 
-from .models import Channel, ConsentEntry
+from .models import Byline, Channel, ConsentEntry
 
 COLLECTION_METHODS = {
     ConsentEntry.Method.PORTAL: "Given by the storyteller in the Sayso portal",
@@ -144,12 +144,10 @@ HOW = {
 
 
 def _named(entry, content):
-    from stories.models import StoryPage
-
     name = content.get("byline_name") or ""
-    if entry.byline == StoryPage.Byline.ANONYMOUS:
+    if entry.byline == Byline.ANONYMOUS:
         return _("No name at all: your story is shown without a name.")
-    if entry.byline == StoryPage.Byline.FIRST_NAME:
+    if entry.byline == Byline.FIRST_NAME:
         return (
             _("By your first name: %(name)s") % {"name": name} if name else _("By your first name.")
         )

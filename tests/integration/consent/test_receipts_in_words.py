@@ -15,7 +15,7 @@ from consent.receipts import receipt_in_words, receipt_technical_details
 from consent.selectors import today
 from stories.models import StoryPage
 
-from .conftest import approve
+from tests.conftest import approve
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from consent.models import EditorReply, Notification
 from consent.selectors import today
 from stories.models import STORY_RICH_TEXT_FEATURES, StoryPage
 
-from .conftest import approve
+from tests.conftest import approve
 
 pytestmark = pytest.mark.django_db
 

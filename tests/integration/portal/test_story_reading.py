@@ -14,9 +14,9 @@ from consent import selectors, services
 from consent.models import ConsentEntry, EditorReply, StoryReading
 from stories.models import StoryPage
 
-from .conftest import approve
-from .test_portal import PortalClient, form_data, signed_in, text_of
-from .test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
+from tests.conftest import approve
+from tests.integration.consent.test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
+from tests.integration.portal.test_portal import PortalClient, form_data, signed_in, text_of
 
 pytestmark = pytest.mark.django_db
 
