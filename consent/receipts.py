@@ -202,6 +202,9 @@ def receipt_in_words(entry):
         rows.append((_("Witness"), entry.witness_name))
     if entry.message and entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED:
         rows.append((_("What you asked for"), entry.message))
+    elif entry.message and entry.is_grant:
+        # An approval's note says how it came about ("Edited by the storyteller.").
+        rows.append((_("Note"), entry.message))
     return rows
 
 

@@ -133,8 +133,11 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     expect(main(page)).to_contain_text("Thank you. You approved your story.")
     # The receipt says what she agreed to in her words, not in codes.
     expect(main(page)).to_contain_text("Social media, This website")
-    expect(main(page)).to_contain_text(re.compile(r"Named as\s*Pseudonym"))
-    expect(main(page)).to_contain_text(re.compile(r"Until\s*You withdraw it"))
+    expect(main(page)).to_contain_text(
+        re.compile(r"How you are named\s*By the name you chose: Nightingale")
+    )
+    expect(main(page)).to_contain_text(re.compile(r"Until when\s*Until you withdraw it"))
+    expect(main(page)).not_to_contain_text("Pseudonym")
     grant = ConsentEntry.objects.get(story=story, decision=ConsentEntry.Decision.GRANTED)
     assert grant.channels == ["social", "website"]
     assert grant.byline == StoryPage.Byline.PSEUDONYM
@@ -168,7 +171,7 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     page.get_by_role("button", name="Withdraw my story now").click()
     page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
     expect(main(page)).to_contain_text("Done. Your story is no longer on the website.")
-    expect(main(page)).to_contain_text("Withdrawn")
+    expect(main(page)).to_contain_text(re.compile(r"What you decided\s*You withdrew your story."))
 
     response = reader.goto("/stories/my-way-home/")
     assert response.status == 410
