@@ -23,4 +23,4 @@ class Command(BaseCommand):
         if not retry_pending_purges():
             self.stderr.write("Cached pages could not be purged yet; readers get fresh pages.")
         if not carry_out_edge_purges():
-            self.stderr.write("The edge cache has not confirmed every purge yet; asked again later.")
+            self.stderr.write("The edge cache has not confirmed every purge; it is asked again.")
