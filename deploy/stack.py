@@ -13,6 +13,8 @@ process against the stack's database:
     python -m deploy.stack seed N        N consented stories in 2 campaigns (bench/run.py's)
     python -m deploy.stack withdraw SLUG prints "committed <unix time>" once it has committed
     python -m deploy.stack retitle SLUG TITLE    publishes a campaign under a new title
+    python -m deploy.stack retry         runs the edge purge retry task; prints what is owed
+    python -m deploy.stack owed          prints how many edge purges are owed
 """
 
 import atexit
@@ -112,8 +114,11 @@ class Stack:
     """Starts the edge, the app servers and (if there is one) the task worker; stops them
     all, whatever happened, on ``stop()``, on leaving a ``with`` block and at exit."""
 
-    def __init__(self, edge_port, app_ports, workdir=None, env=None, workers=2, worker=None):
+    def __init__(
+        self, edge_port, app_ports, workdir=None, env=None, workers=2, worker=None, purgers=None
+    ):
         self.edge_port = edge_port
+        self.purgers = purgers or ("127.0.0.1", "localhost")
         self.app_ports = list(app_ports)
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="sayso-stack-"))
         self.env = env or stack_environment(self.workdir, edge_port)
@@ -131,12 +136,12 @@ class Stack:
             **kwargs,
         )
 
-    def helper(self, *args, **kwargs):
+    def helper(self, *args, env=None, **kwargs):
         """Runs `python -m deploy.stack ARGS` against this stack's database."""
         return subprocess.run(
             [sys.executable, "-m", "deploy.stack", *args],
             cwd=ROOT,
-            env=self.env,
+            env=env or self.env,
             check=True,
             capture_output=True,
             text=True,
@@ -180,7 +185,7 @@ class Stack:
             raise RuntimeError("varnishd is not installed (apt-get install varnish)")
         vcl_dir = self.workdir / "vcl"
         vcl_dir.mkdir(exist_ok=True)
-        (vcl_dir / "sayso-backends.vcl").write_text(backends_vcl(self.app_ports))
+        (vcl_dir / "sayso-backends.vcl").write_text(backends_vcl(self.app_ports, self.purgers))
         process = self._spawn(
             [
                 binary,
@@ -250,6 +255,20 @@ class Stack:
         self.stop()
 
 
+def recreate_postgres_database(url):
+    """Drops and creates the database named in a postgres:// URL (a throwaway one)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def _django():
     import django
 
@@ -286,6 +305,22 @@ def retitle(slug, title):
     draft.title = title
     draft.save_revision().publish()
     print(f"committed {time.time():.6f}", flush=True)
+
+
+def retry():
+    _django()
+    from stories.edge import retry_edge_purges
+    from stories.models import EdgePurge
+
+    acknowledged = retry_edge_purges.enqueue().return_value
+    print(f"acknowledged {acknowledged} owed {EdgePurge.objects.count()}", flush=True)
+
+
+def owed():
+    _django()
+    from stories.models import EdgePurge
+
+    print(f"owed {EdgePurge.objects.count()}", flush=True)
 
 
 def run():
@@ -326,6 +361,10 @@ if __name__ == "__main__":
         seed(int(rest[0]))
     elif command == "withdraw":
         withdraw(rest[0])
+    elif command == "retry":
+        retry()
+    elif command == "owed":
+        owed()
     elif command == "retitle":
         retitle(rest[0], rest[1])
     else:
