@@ -102,12 +102,17 @@ def stack_environment(workdir, edge_port, overrides=None):
     env.setdefault("SECRET_KEY", "local-stack-only-" + "x" * 40)
     env.setdefault("SAYSO_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    env.setdefault("EMAIL_URL", "smtp://127.0.0.1:25")
+    # Mail is written to files in the stack's folder, never sent from a local stack.
+    env.setdefault("EMAIL_URL", f"filemail://{workdir / 'mail'}")
     env.setdefault("MEDIA_ROOT", str(workdir / "media"))
     env.setdefault("STATIC_ROOT", str(workdir / "static"))
     env.setdefault("SAYSO_PAGE_CACHE_STAMP", str(workdir / "page-cache-generation"))
     env.update(overrides or {})
     return env
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 class Stack:
@@ -126,6 +131,11 @@ class Stack:
         self.worker = worker
         self.processes = []
         atexit.register(self.stop)
+        # atexit doesn't run on a signal: make one end the program normally (make, timeout
+        # and CI stop it with SIGTERM), so the stack stops with it.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) in (signal.SIG_DFL, None):
+                signal.signal(signum, _exit_on_signal)
 
     def manage(self, *args, **kwargs):
         return subprocess.run(
@@ -269,6 +279,19 @@ def recreate_postgres_database(url):
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def ensure_postgres_database(url):
+    """Creates the database named in a postgres:// URL if it doesn't exist yet."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def _django():
     import django
 
@@ -292,6 +315,7 @@ def withdraw(slug):
     from stories.models import StoryPage
 
     story = StoryPage.objects.get(slug=slug)
+    print(f"asked {time.time():.6f}", flush=True)
     services.withdraw_story(story=story, user=story.storyteller.user)
     # After the commit, the cache purge and the edge's ban (run on commit, in this process).
     print(f"committed {time.time():.6f}", flush=True)
@@ -329,14 +353,32 @@ def run():
     app_ports = [int(p) for p in os.environ.get("STACK_APP_PORTS", "8001,8002").split(",")]
     workdir = ROOT / "var" / "stack"
     workdir.mkdir(parents=True, exist_ok=True)
+    key_file = workdir / "encryption.key"
+    if not os.environ.get("SAYSO_ENCRYPTION_KEYS"):
+        # The stack's database outlives a run: its key must too (local only, in var/).
+        if not key_file.exists():
+            from cryptography.fernet import Fernet
+
+            key_file.write_text(Fernet.generate_key().decode())
+            key_file.chmod(0o600)
+        os.environ["SAYSO_ENCRYPTION_KEYS"] = key_file.read_text().strip()
     env = stack_environment(workdir, edge_port)
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     stack = Stack(edge_port, app_ports, workdir=workdir, env=env)
+    if env["DATABASE_URL"].startswith("postgres"):
+        ensure_postgres_database(env["DATABASE_URL"])
     print(f"database: {env['DATABASE_URL']}")
     print(f"redis: {env.get('REDIS_URL') or '(none: set REDIS_URL to share the page cache)'}")
     stack.manage("migrate", "--noinput", "-v", "0")
     stack.manage("collectstatic", "--noinput", "-v", "0")
-    stack.manage("seed_demo")
+    # The demo's stories and sign-ins (local only: --force because these are production
+    # settings), addressed at the edge so Wagtail's purges name the addresses readers use.
+    stack.manage("seed_demo", "--force")
+    stack.manage(
+        "shell",
+        "-c",
+        "from wagtail.models import Site; Site.objects.filter(is_default_site=True)"
+        f".update(hostname='127.0.0.1', port={edge_port})",
+    )
     stack.start()
     worker = "the task worker" if stack.worker else "no worker (tasks run immediately)"
     print(
