@@ -11,7 +11,8 @@ the same processes through ``Stack``; the other subcommands are what they run in
 process against the stack's database:
 
     python -m deploy.stack seed N        N consented stories in 2 campaigns (bench/run.py's)
-    python -m deploy.stack withdraw SLUG prints "committed <unix time>" once it has committed
+    python -m deploy.stack withdraw SLUG prints "visible <unix time>" as soon as it commits,
+                                         "committed <unix time>" once it returned (purged)
     python -m deploy.stack retitle SLUG TITLE    publishes a campaign under a new title
     python -m deploy.stack retry         runs the edge purge retry task; prints what is owed
     python -m deploy.stack owed          prints how many edge purges are owed
@@ -311,13 +312,18 @@ def seed(stories):
 
 def withdraw(slug):
     _django()
+    from django.db import transaction
+
     from consent import services
     from stories.models import StoryPage
 
     story = StoryPage.objects.get(slug=slug)
     print(f"asked {time.time():.6f}", flush=True)
-    services.withdraw_story(story=story, user=story.storyteller.user)
-    # After the commit, the cache purge and the edge's ban (run on commit, in this process).
+    with transaction.atomic():
+        # The first thing run once the withdrawal is visible, before its purges.
+        transaction.on_commit(lambda: print(f"visible {time.time():.6f}", flush=True))
+        services.withdraw_story(story=story, user=story.storyteller.user)
+    # The withdrawal has returned: committed, then purged here and at the edge.
     print(f"committed {time.time():.6f}", flush=True)
 
 
