@@ -48,14 +48,21 @@ logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "sayso:page-generation"
 PAGE_KEY_PREFIX = "sayso:page:"
-NOT_CACHED_PREFIXES = ("/admin/", "/my/", "/api/", "/static/", "/media/", "/__")
+NOT_CACHED_PREFIXES = (
+    settings.SAYSO_ADMIN_PREFIX,
+    settings.SAYSO_PORTAL_PREFIX,
+    "/api/",
+    "/static/",
+    "/media/",
+    "/__",
+)
 # Browsers must come back every time (a 304 when nothing changed), so a purge always wins;
 # only the edge Sayso purges (stories/edge.py) may keep a public page, for s-maxage seconds.
 PUBLIC_CACHE_CONTROL = "public, max-age=0, must-revalidate, s-maxage={seconds}"
 # Not kept anywhere: pages that failed, or that a purge overtook while they were rendered.
 UNKEPT_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
 # Signed-in people's pages: for their own browser only, never a shared cache.
-PRIVATE_PREFIXES = ("/admin/", "/my/")
+PRIVATE_PREFIXES = (settings.SAYSO_ADMIN_PREFIX, settings.SAYSO_PORTAL_PREFIX)
 STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link", "ETag")
 
 # The highest generation this process has seen: a generation read lower than this went back
