@@ -10,7 +10,7 @@ ADMIN_FILTER_PREFIX = "max-"
 
 def public_files_left():
     """Descriptions of public files that a withdrawal or take-down left in storage."""
-    from stories.models import PendingPurge, StoryPage
+    from stories.models import EdgePurge, PendingPurge, StoryPage
 
     storage = rendition_storage()
     problems = []
@@ -39,4 +39,7 @@ def public_files_left():
     pending = PendingPurge.objects.count()
     if pending:
         problems.append(f"{pending} purge(s) of cached pages still owed")
+    edge_owed = EdgePurge.objects.count()
+    if edge_owed:
+        problems.append(f"{edge_owed} purge(s) of the edge cache not yet acknowledged")
     return problems

@@ -263,3 +263,27 @@ def test_without_an_edge_nothing_is_recorded(published_story, amara, committed):
         services.withdraw_story(story=published_story, user=amara.user)
 
     assert EdgePurge.objects.count() == 0
+
+
+def test_check_takedowns_reports_an_unacknowledged_edge_purge_until_it_is_sent(
+    settings, published_story, amara, committed
+):
+    from django.core.management.base import CommandError
+
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_takedowns", stdout=io.StringIO(), stderr=err)
+    assert "purge(s) of the edge cache not yet acknowledged" in err.getvalue()
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        out = io.StringIO()
+        call_command("check_takedowns", "--retry", stdout=out, stderr=io.StringIO())
+        assert "No public file of a withdrawn story is left." in out.getvalue()
+        assert "BAN" in edge.methods()
+    finally:
+        edge.close()
