@@ -33,7 +33,7 @@ browser:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The edge cache for tests/test_edge_stack.py and `make stack`.
+# The edge cache for tests/integration/stack/test_edge_stack.py and `make stack`.
 edge:
 	@command -v varnishd >/dev/null 2>&1 || test -x /usr/sbin/varnishd || { \
 		echo "Installing Debian's varnish for the edge tests"; \
@@ -49,7 +49,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# tests/test_project.py also checks that makemigrations finds nothing to do. The Redis fault
+# tests/integration/project/test_project.py also checks that makemigrations finds nothing to do. The Redis fault
 # and shared-cache tests use their own Redis database (this machine kind runs Redis).
 SAYSO_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export SAYSO_TEST_REDIS_URL
