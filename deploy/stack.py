@@ -6,10 +6,9 @@ PostgreSQL and Redis, plus the task worker when the project has one.
 Settings come from the environment, as in production (README, "Running in production"):
 DATABASE_URL, REDIS_URL, SECRET_KEY, SAYSO_ENCRYPTION_KEYS, ... ; the ports from
 STACK_EDGE_PORT (8080) and STACK_APP_PORTS (8001,8002). Anything not set gets a local
-default printed at start. The stack test
-(tests/integration/stack/test_edge_stack.py) and bench/edge.py start
-the same processes through ``Stack``; the other subcommands are what they run in a separate
-process against the stack's database:
+default printed at start. The stack test (tests/integration/stack/test_edge_stack.py) and
+bench/edge.py start the same processes through ``Stack``; the other subcommands are what
+they run in a separate process against the stack's database:
 
     python -m deploy.stack seed N        N consented stories in 2 campaigns (bench/run.py's)
     python -m deploy.stack withdraw SLUG prints "visible <unix time>" as soon as it commits,
@@ -343,7 +342,8 @@ def retry():
     from stories.edge import retry_edge_purges
     from stories.models import EdgePurge
 
-    acknowledged = retry_edge_purges.enqueue().return_value
+    # What the worker runs, run here: the stack's own worker would do it on its schedule.
+    acknowledged = retry_edge_purges.call()
     print(f"acknowledged {acknowledged} owed {EdgePurge.objects.count()}", flush=True)
 
 
