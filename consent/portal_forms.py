@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from stories.models import StoryPage
 
 from .models import Channel, Storyteller
-from .sanitise import clean_plain_text, clean_story_html
+from .sanitise import (
+    clean_plain_text,
+    clean_story_html,
+    story_html_to_text,
+    text_to_story_html,
+)
 from .selectors import today
 from .services import Scope
 
@@ -65,7 +70,8 @@ class ScopeForm(forms.Form):
                 self.add_error("valid_until", _("Choose the last day, or pick “until I withdraw”."))
             elif chosen < today():
                 self.add_error("valid_until", _("Choose a day that has not passed yet."))
-        if self.has_photo and data.get("image_allowed") is None:
+        # Unanswered comes back as "" (the field's empty value), never as a "no".
+        if self.has_photo and data.get("image_allowed") not in (True, False):
             self.add_error("image_allowed", _("Tell us whether we may show the photo."))
         return data
 
@@ -79,29 +85,6 @@ class ScopeForm(forms.Form):
         )
 
 
-class ApproveForm(ScopeForm):
-    """Approving names the exact version read, so a change meanwhile can't slip through."""
-
-    revision = forms.IntegerField(widget=forms.HiddenInput)
-    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-
-class ChangesForm(forms.Form):
-    revision = forms.IntegerField(widget=forms.HiddenInput)
-    message = forms.CharField(
-        label=_("What would you like changed?"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=4000,
-        help_text=_("The editors will read this. Write as much or as little as you like."),
-    )
-
-    def clean_message(self):
-        return _cleaned_or_refused(
-            clean_plain_text(self.cleaned_data["message"]),
-            _("Tell the editors in words what you would like changed."),
-        )
-
-
 def _cleaned_or_refused(value, message):
     # Sanitising can leave nothing (a field of pure markup). Say so here, where the person
     # can fix it, rather than let the story's own validation fail later with a server error.
@@ -110,7 +93,14 @@ def _cleaned_or_refused(value, message):
     return value
 
 
+BODY_AS_TEXT = "text"
+BODY_AS_HTML = "html"
+
+
 class EditStoryForm(ScopeForm):
+    """Her own words. Without JavaScript the story is plain paragraphs in a text box; the
+    formatting editor (portal.js) swaps in the rich text and says so in ``body_format``."""
+
     title = forms.CharField(label=_("Title"), max_length=255)
     summary = forms.CharField(
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=400
@@ -119,9 +109,38 @@ class EditStoryForm(ScopeForm):
         label=_("Your story"),
         widget=forms.Textarea(attrs={"rows": 16, "data-simple-editor": ""}),
         max_length=100_000,
-        help_text=_("Paragraphs, bold, italic, lists and links are kept. Nothing else is."),
+        help_text=_(
+            "Leave an empty line between paragraphs. Start a line with “- ” for a list. "
+            "Bold, italic and links you add with the buttons are kept too."
+        ),
+    )
+    # Missing (an older form, a script posting markup): the text is read as formatted and
+    # cleaned like any other; either way only the allowlist survives.
+    body_format = forms.ChoiceField(
+        choices=[(BODY_AS_TEXT, BODY_AS_TEXT), (BODY_AS_HTML, BODY_AS_HTML)],
+        widget=forms.HiddenInput,
+        required=False,
     )
     field_order = ["title", "summary", "body"]
+
+    def __init__(self, *args, story=None, **kwargs):
+        super().__init__(*args, story=story, **kwargs)
+        self.current_body = story.body if story is not None else ""
+        self.fields["body"].widget.attrs["data-html"] = self._formatted_for_editor()
+        if not self.is_bound:
+            self.initial.setdefault("body_format", BODY_AS_TEXT)
+            if "body" in self.initial:
+                self.initial["body"] = story_html_to_text(self.initial["body"])
+
+    def _formatted_for_editor(self):
+        # Shown again after a mistake elsewhere, the editor starts from what she sent (cleaned:
+        # the editor reads it as markup), not from the stored story.
+        if not self.is_bound:
+            return self.current_body
+        sent = str(self.data.get("body", ""))
+        if self.data.get("body_format") == BODY_AS_TEXT:
+            return text_to_story_html(sent)
+        return clean_story_html(sent)
 
     def clean_title(self):
         return _cleaned_or_refused(
@@ -134,16 +153,14 @@ class EditStoryForm(ScopeForm):
         )
 
     def clean_body(self):
-        return _cleaned_or_refused(
-            clean_story_html(self.cleaned_data["body"]), _("Write your story in words.")
-        )
-
-
-class WithdrawForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("Yes, take my story down"),
-        error_messages={"required": _("Tick the box to confirm.")},
-    )
+        body = self.cleaned_data["body"]
+        if self.data.get("body_format") == BODY_AS_TEXT:
+            if body.strip() == story_html_to_text(self.current_body).strip():
+                # Unchanged: keep her bold, italic and links, which plain text can't show.
+                body = self.current_body
+            else:
+                body = text_to_story_html(body)
+        return _cleaned_or_refused(clean_story_html(body), _("Write your story in words."))
 
 
 class ContactForm(forms.Form):
