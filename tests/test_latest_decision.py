@@ -22,7 +22,7 @@ from consent.selectors import content_hash, publication_verdict, story_status
 from stories.models import StoryPage
 
 from .conftest import approve, website_scope
-from .test_portal import form_data
+from .portal_flow import approve_in_portal
 from .test_publish_doors import (
     api_client,
     edit_form,
@@ -197,10 +197,7 @@ def test_a_new_version_she_approves_in_the_portal_takes_the_live_one_down(
     client.post(edit_url(published_story), data, follow=True)
     assert services.open_review(published_story) is not None
     client.force_login(amara.user)
-    approve_url = reverse("portal:approve", args=[published_story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[published_story.pk])), approve_url)
-
-    response = client.post(approve_url, data)
+    response = approve_in_portal(client, published_story, follow=False)
 
     assert response.status_code == 302
     assert not is_live(published_story)
