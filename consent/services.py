@@ -692,11 +692,13 @@ def accept_invitation(*, invitation, pseudonym, password):
 
 @retrying
 @transaction.atomic
-def edit_story(*, story, user, title, summary, body, scope):
+def edit_story(*, story, user, title, summary, body, scope, photo=None):
     """The storyteller rewrites their own story: a new version by them, approved by them.
 
     Their edit counts as their consent to exactly these words, within the scope they chose;
     any later change by an editor makes a new version that needs their approval again.
+    Her version follows her choices: the photo (``photo``: "shown", "blurred" or "hidden")
+    and how she is named (scope.byline), so what she approves is what she chose.
     """
     from .sanitise import clean_plain_text, clean_story_html
 
@@ -711,6 +713,7 @@ def edit_story(*, story, user, title, summary, body, scope):
     draft.draft_title = draft.title
     draft.summary = clean_plain_text(summary)
     draft.body = clean_story_html(body)
+    _apply_her_choices(draft, story, scope, photo)
     _refuse_private_words(draft)
     revision = draft.save_revision(user=user, log_action=True)
     entry = _append(
@@ -726,6 +729,26 @@ def edit_story(*, story, user, title, summary, body, scope):
     _tell_editors(Notification.Kind.EDITED, story)
     _enforce_latest_decision(story)
     return entry
+
+
+def _apply_her_choices(draft, story, scope, photo):
+    """Her version shows her photo as she chose, or not at all, and names her as she chose."""
+    if draft.image_id and (photo == "hidden" or (photo is None and not scope.image_allowed)):
+        draft.image = None
+        draft.image_alt = ""
+        draft.image_blurred = False
+    elif draft.image_id and photo in ("shown", "blurred"):
+        draft.image_blurred = photo == "blurred"
+    if scope.byline == draft.byline_kind:
+        return
+    if scope.byline == draft.Byline.ANONYMOUS:
+        draft.byline_kind = scope.byline
+    elif scope.byline == draft.Byline.PSEUDONYM:
+        draft.byline_kind = scope.byline
+        draft.byline_name = story.storyteller.pseudonym
+    else:
+        # Her first name is hers to give the editors; it is never guessed.
+        raise ValueError("This version has no first name to show.")
 
 
 def _restart_review_after_storyteller_edit(story, revision, user):

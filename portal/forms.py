@@ -1,5 +1,7 @@
 """Forms storytellers fill in, worded for them."""
 
+import dataclasses
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,9 @@ from consent.sanitise import (
     story_html_to_text,
     text_to_story_html,
 )
+from stories.models import StoryPage
+
+from .decision_forms import BYLINES, PHOTO_BLURRED, PHOTO_CHOICES, PHOTO_HIDDEN, PHOTO_SHOWN
 
 # -- stories ---------------------------------------------------------------------------------
 
@@ -24,6 +29,11 @@ def _cleaned_or_refused(value, message):
 
 
 BODY_AS_TEXT = "text"
+EDIT_PHOTO_CHOICES = {
+    "yes": PHOTO_CHOICES[PHOTO_SHOWN],
+    "blurred": PHOTO_CHOICES[PHOTO_BLURRED],
+    "no": PHOTO_CHOICES[PHOTO_HIDDEN],
+}
 BODY_AS_HTML = "html"
 
 
@@ -55,12 +65,62 @@ class EditStoryForm(ScopeForm):
 
     def __init__(self, *args, story=None, **kwargs):
         super().__init__(*args, story=story, **kwargs)
+        self.draft = story
+        self.fields["byline"].label = _("How should your story name you?")
+        self.fields["byline"].choices = list(BYLINES.items())
+        # Her own version follows her choices (services.edit_story): the photo shown,
+        # blurred or taken out, the name she chose. Never a refusal after saving.
+        self.asks_photo, self.has_photo = self.has_photo, False
+        if self.asks_photo:
+            self.fields["image_allowed"] = forms.ChoiceField(
+                label=_("Should readers see your photo, see it blurred, or not see it?"),
+                choices=list(EDIT_PHOTO_CHOICES.items()),
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            if not self.is_bound and self.initial.get("image_allowed") == "yes":
+                self.initial["image_allowed"] = "blurred" if story.image_blurred else "yes"
         self.current_body = story.body if story is not None else ""
         self.fields["body"].widget.attrs["data-html"] = self._formatted_for_editor()
         if not self.is_bound:
             self.initial.setdefault("body_format", BODY_AS_TEXT)
             if "body" in self.initial:
                 self.initial["body"] = story_html_to_text(self.initial["body"])
+
+    def clean(self):
+        data = super().clean()
+        if self.asks_photo and data.get("image_allowed") not in EDIT_PHOTO_CHOICES:
+            self.add_error(
+                "image_allowed", _("Choose whether readers see your photo, blurred or not.")
+            )
+        chosen = data.get("byline")
+        if (
+            chosen == StoryPage.Byline.FIRST_NAME
+            and self.draft is not None
+            and self.draft.byline_kind != StoryPage.Byline.FIRST_NAME
+        ):
+            self.add_error(
+                "byline",
+                _(
+                    "This version doesn't have your first name, so we can't use it yet. "
+                    "Choose another, or ask the editors for changes and tell them."
+                ),
+            )
+        return data
+
+    def scope(self):
+        scope = super().scope()
+        return dataclasses.replace(
+            scope, image_allowed=self.photo_choice() in (PHOTO_SHOWN, PHOTO_BLURRED)
+        )
+
+    def photo_choice(self):
+        """shown, blurred or hidden for a version with a photo; None without one."""
+        if not self.asks_photo:
+            return None
+        return {"yes": PHOTO_SHOWN, "blurred": PHOTO_BLURRED, "no": PHOTO_HIDDEN}[
+            self.cleaned_data["image_allowed"]
+        ]
 
     def _formatted_for_editor(self):
         # Shown again after a mistake elsewhere, the editor starts from what she sent (cleaned:

@@ -733,7 +733,7 @@ def test_the_editor_shows_plain_paragraphs_and_keeps_formatting_she_did_not_touc
 
     unanswered = amara_client.post(edit_url, page_form(page))
     assert unanswered.status_code == 200  # the photo question, never a refusal
-    assert "Tell us whether we may show the photo." in text_of(unanswered)
+    assert "Choose whether readers see your photo, blurred or not." in text_of(unanswered)
     saved = amara_client.post(edit_url, {**page_form(page), "image_allowed": ["yes"]})
     assert saved.status_code == 302
 
@@ -775,3 +775,57 @@ def test_the_formatting_editor_sends_formatted_text_which_is_cleaned(amara_clien
 
     mine = StoryPage.objects.get(pk=reviewing.pk).get_latest_revision_as_object()
     assert re.sub(r' data-block-key="\w+"', "", mine.body) == "<p>I <b>chose</b> these.</p>"
+
+
+# 8. Her own edit follows her choices about the photo and her name: never a refusal.
+
+
+@pytest.mark.parametrize(
+    ("shown_as", "byline", "image", "blurred", "named"),
+    [
+        ("no", "pseudonym", False, False, "pseudonym"),
+        ("blurred", "pseudonym", True, True, "pseudonym"),
+        ("yes", "anonymous", True, False, "anonymous"),
+    ],
+)
+def test_her_edit_takes_out_blurs_or_keeps_the_photo_and_names_her_as_she_chose(
+    amara_client, reviewing, shown_as, byline, image, blurred, named
+):
+    edit_url = reverse("portal:edit", args=[reviewing.pk])
+    page = amara_client.get(edit_url)
+    labels = [
+        label.get_text(strip=True)
+        for label in soup_of(page).select("fieldset:has(input[name=image_allowed]) label")
+    ]
+    assert labels == [
+        "Show my photo",
+        "Show my photo blurred, so no one can recognise me",
+        "Don't show my photo",
+    ]
+
+    response = amara_client.post(
+        edit_url, {**page_form(page), "image_allowed": [shown_as], "byline": [byline]}
+    )
+
+    assert response.status_code == 302  # never a 403
+    grant = ConsentEntry.objects.get(story_id=reviewing.pk)
+    mine = Revision.objects.get(pk=grant.revision_id).as_object()
+    assert bool(mine.image_id) is image
+    assert mine.image_blurred is blurred
+    assert mine.byline_kind == named
+    assert grant.image_allowed is image
+    assert grant.byline == named
+    assert grant.content_hash == revision_content_hash(Revision.objects.get(pk=grant.revision_id))
+
+
+def test_her_first_name_is_never_guessed(amara_client, reviewing):
+    edit_url = reverse("portal:edit", args=[reviewing.pk])
+    page = amara_client.get(edit_url)
+
+    response = amara_client.post(
+        edit_url, {**page_form(page), "image_allowed": ["yes"], "byline": ["first_name"]}
+    )
+
+    assert response.status_code == 200
+    assert "This version doesn't have your first name" in text_of(response)
+    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()

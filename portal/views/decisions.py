@@ -23,7 +23,7 @@ from wagtail.models import Revision
 
 from consent import selectors, services
 from consent.exceptions import PrivateWordsFound, StoryChanged
-from consent.models import Channel
+from consent.models import Channel, ConsentEntry
 from stories.models import StoryPage
 
 from ..access import own_entry, own_story, portal_view, story_revision
@@ -469,7 +469,31 @@ def decided(request, pk, receipt_id):
     entry = own_entry(request, receipt_id)
     if entry.story_id != story.pk:
         raise Http404
-    return render(request, TEMPLATES + "done.html", {"story": story, "entry": entry})
+    return render(
+        request,
+        TEMPLATES + "done.html",
+        {"story": story, "entry": entry, "narrowed": _narrowed(entry)},
+    )
+
+
+def _narrowed(entry):
+    """True when this grant keeps the same words as her grant before it, in fewer places."""
+    if not entry.is_grant:
+        return False
+    previous = (
+        ConsentEntry.objects.filter(
+            story_id=entry.story_id,
+            decision=ConsentEntry.Decision.GRANTED,
+            sequence__lt=entry.sequence,
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    return (
+        previous is not None
+        and previous.content_hash == entry.content_hash
+        and set(entry.channels) < set(previous.channels)
+    )
 
 
 @portal_view

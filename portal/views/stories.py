@@ -94,6 +94,7 @@ def edit(request, pk):
                     summary=form.cleaned_data["summary"],
                     body=form.cleaned_data["body"],
                     scope=form.scope(),
+                    photo=form.photo_choice(),
                 )
             except StoryWithdrawn:
                 return render(request, "portal/edit_withdrawn.html", {"story": story}, status=403)
