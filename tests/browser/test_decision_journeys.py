@@ -113,7 +113,7 @@ def test_approving_one_question_at_a_time(size, new_context, portal_url, with_ph
     continue_(page)
 
     expect(heading(page)).to_have_text("Check your answers")
-    expect(page.locator(".summary-list")).to_contain_text("Print, This website")
+    expect(page.locator(".summary-list")).to_contain_text("This website, Print")
     assert_clean(page, width)
     # Change one answer: back to the check page after it.
     page.get_by_role("link", name="Change where it may appear").click()
