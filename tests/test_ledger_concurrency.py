@@ -187,7 +187,7 @@ def test_eight_storytellers_withdrawing_at_once_all_succeed_through_the_portal(m
     withdrawals = ConsentEntry.objects.filter(decision=ConsentEntry.Decision.WITHDRAWN)
     assert sorted(withdrawals.values_list("story_id", flat=True)) == sorted(s.pk for s in stories)
     assert [
-        response["Location"] == reverse("portal:receipt", args=[entry.receipt_id])
+        response["Location"] == reverse("portal:decided", args=[entry.story_id, entry.receipt_id])
         for response, entry in zip(
             responses, [withdrawals.get(story=story) for story in stories], strict=True
         )

@@ -666,6 +666,12 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
         names = list(pattern.pattern.regex.groupindex)
         if route == "password_reset_confirm":
             urls = [reverse(f"portal:{route}", args=[values["uidb64"][0], reset_token])]
+        elif names == ["pk", "receipt_id"]:
+            # A decision's "done" page: each of her decisions, under its own story.
+            urls = [
+                reverse(f"portal:{route}", args=[entry.story_id, entry.receipt_id])
+                for entry in receipts
+            ]
         elif names:
             (name,) = names
             urls = [reverse(f"portal:{route}", kwargs={name: value}) for value in values[name]]
@@ -692,6 +698,7 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
             assert reverse(f"portal:{route}", args=[story.pk]) in pages_read
     for entry in receipts:
         assert reverse("portal:receipt", args=[entry.receipt_id]) in pages_read
+        assert reverse("portal:decided", args=[entry.story_id, entry.receipt_id]) in pages_read
     assert reverse("portal:payments") in pages_read
     assert reverse("portal:payments_problem", args=[payment.receipt_id]) in pages_read
 
