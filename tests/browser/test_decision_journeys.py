@@ -12,8 +12,8 @@ from consent.models import ConsentEntry
 from consent.selectors import today
 from stories.models import StoryPage
 
-from ..conftest import approve
-from .conftest import BROWSER_TEST, sign_in
+from tests.browser.conftest import BROWSER_TEST, sign_in
+from tests.conftest import approve
 
 pytestmark = BROWSER_TEST
 
