@@ -52,7 +52,7 @@ def database_tasks(settings):
 
 @pytest.fixture
 def flaky_email(settings):
-    settings.EMAIL_BACKEND = "tests.integration.core.test_tasks.FlakyEmailBackend"
+    settings.EMAIL_BACKEND = "tests.integration.project.test_tasks.FlakyEmailBackend"
     FlakyEmailBackend.failures_left = 0
     FlakyEmailBackend.refused = 0
     yield FlakyEmailBackend
@@ -438,7 +438,7 @@ def test_the_worker_logs_a_refused_email_without_the_address(
 
     from sayso.logs import PrivateFormatter
 
-    settings.EMAIL_BACKEND = "tests.integration.core.test_tasks.RefusingEmailBackend"
+    settings.EMAIL_BACKEND = "tests.integration.project.test_tasks.RefusingEmailBackend"
     settings.SAYSO_TASK_MAX_ATTEMPTS = 2
     amara.user.email = "amara@example.org"
     amara.user.save()
