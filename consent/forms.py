@@ -3,10 +3,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from core.text.redaction import clean_terms, fold
 from stories.models import StoryPage
 
 from .models import Channel, Storyteller
-from .redaction import clean_terms, fold
 from .selectors import today
 from .services import Scope
 

@@ -439,8 +439,9 @@ def take_down_other_pages_with_private_words(storyteller):
 @transaction.atomic
 def change_private_terms(storyteller, *, add=(), remove=()):
     """Add and remove private words without losing anyone else's change made meanwhile."""
+    from core.text.redaction import clean_terms, fold
+
     from .models import Storyteller
-    from .redaction import clean_terms, fold
 
     locked = Storyteller.objects.select_for_update().get(pk=storyteller.pk)
     removed = {fold(term) for term in remove}
@@ -616,7 +617,7 @@ def edit_story(*, story, user, title, summary, body, scope):
     Their edit counts as their consent to exactly these words, within the scope they chose;
     any later change by an editor makes a new version that needs their approval again.
     """
-    from .sanitise import clean_plain_text, clean_story_html
+    from core.text.sanitise import clean_plain_text, clean_story_html
 
     story = lock_story(story)
     _require_storyteller(user, story)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.forms import MIN_PRIVATE_WORD_LENGTH, ScopeForm
 from consent.models import Storyteller
-from consent.sanitise import clean_plain_text, clean_story_html
+from core.text.sanitise import clean_plain_text, clean_story_html
 
 # -- stories ---------------------------------------------------------------------------------
 

@@ -83,8 +83,8 @@ class _NoPrivateWordsMixin:
         return super().save(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):
-        from consent.redaction import without_exempt
         from consent.selectors import public_page_verdict
+        from core.text.redaction import without_exempt
 
         # Story cards are marked so the check leaves them to their own storyteller's verdict
         # (publicly_consented chose them); the mark is new for every render.

@@ -13,7 +13,7 @@ from consent.diff import reader_view, story_changes
 from consent.exceptions import PrivateWordsFound
 from consent.export import WHAT_IS_EXPORTED
 from consent.forms import UNTIL_DATE, UNTIL_WITHDRAWN
-from consent.sanitise import clean_plain_text
+from core.text.sanitise import clean_plain_text
 from stories.models import StoryPage
 
 from ..access import own_story, portal_view, story_revision

@@ -311,6 +311,6 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = env.int("WAGTAILIMAGES_MAX_UPLOAD_SIZE", default
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = env.int("WAGTAILIMAGES_MAX_IMAGE_PIXELS", default=40_000_000)
 WAGTAILIMAGES_IMAGE_FORM_BASE = "images.forms.SaysoImageForm"
 
-# Keys for personal data encrypted at rest (consent.crypto): comma-separated Fernet keys,
+# Keys for personal data encrypted at rest (core.crypto): comma-separated Fernet keys,
 # newest first. Production requires them; elsewhere a key is derived from SECRET_KEY.
 SAYSO_ENCRYPTION_KEYS = env.list("SAYSO_ENCRYPTION_KEYS", default=[])

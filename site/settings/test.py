@@ -3,7 +3,7 @@
 import tempfile
 from pathlib import Path
 
-from consent.crypto import derive_dev_key
+from core.crypto import derive_dev_key
 
 from .base import *  # noqa: F403
 
