@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from consent import selectors, services
-from consent.diff import reader_view, story_changes
 from consent.exceptions import PrivateWordsFound
 from consent.export import WHAT_IS_EXPORTED
 from consent.forms import UNTIL_DATE, UNTIL_WITHDRAWN
+from core.text.diff import reader_view, story_changes
 from core.text.sanitise import clean_plain_text
 from stories.models import StoryPage
 
