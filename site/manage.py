@@ -1,4 +1,4 @@
-"""Django's command line for the project, installed as the `sayso` command (and run by manage.py)."""
+"""Django's command line for the project: the installed `sayso` command, and manage.py."""
 
 import os
 import sys
