@@ -19,11 +19,14 @@ $(STAMP): $(BIN)/python pyproject.toml setup.py
 
 install: $(STAMP)
 
+# DEMO_ADDRESS=127.0.0.1:8150 make demo serves on another port.
+DEMO_ADDRESS ?= 127.0.0.1:8000
+
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver $(DEMO_ADDRESS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
