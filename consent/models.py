@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Task, TaskState
 
 from core.crypto import EncryptedTextField
+from core.exceptions import LedgerIsAppendOnly
 from core.hashing import sha256_of
 from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
-from .exceptions import ErasureRequestIsFixed, LedgerIsAppendOnly, NotTheStoryteller
+from .exceptions import ErasureRequestIsFixed, NotTheStoryteller
 
 STORYTELLERS_GROUP = "Storytellers"
 
