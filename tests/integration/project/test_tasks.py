@@ -20,7 +20,7 @@ from consent.notifications import notify_storyteller_ready
 from images.models import FileTakedown, SaysoRendition
 from stories.models import StoryPage
 
-from .conftest import approve
+from tests.conftest import approve
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -52,7 +52,7 @@ def database_tasks(settings):
 
 @pytest.fixture
 def flaky_email(settings):
-    settings.EMAIL_BACKEND = "tests.test_tasks.FlakyEmailBackend"
+    settings.EMAIL_BACKEND = "tests.integration.project.test_tasks.FlakyEmailBackend"
     FlakyEmailBackend.failures_left = 0
     FlakyEmailBackend.refused = 0
     yield FlakyEmailBackend

@@ -17,8 +17,8 @@ from django_tasks_db.models import DBTaskResult
 from images.models import FileTakedown, SaysoImage, SaysoRendition
 from stories.models import StoryPage
 
-from .conftest import approve
-from .test_images import admin_add, upload
+from tests.conftest import approve
+from tests.integration.images.test_images import admin_add, upload
 
 boto3 = pytest.importorskip("boto3", reason="object storage needs the s3 extra")
 moto_server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server]")
