@@ -7,7 +7,9 @@ as `sayso`, and the project-wide templates/ and static/ go inside it as package 
 
 from setuptools import find_packages, setup
 
-NOT_INSTALLED = ["site", "site.*", "tests", "tests.*", "bench", "bench.*"]
+# site/ is installed as `sayso`; tests, benchmarks and the one-machine stack (deploy/) run from a
+# checkout.
+NOT_INSTALLED = ["site", "site.*", "tests", "tests.*", "bench", "bench.*", "deploy", "deploy.*"]
 
 setup(
     packages=[
