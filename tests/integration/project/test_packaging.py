@@ -33,6 +33,7 @@ def project_modules_imported_by(module):
     environment.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         SAYSO_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        EMAIL_URL="smtp+tls://sayso:secret@smtp.example.org:587",
         DJANGO_SETTINGS_MODULE="sayso.settings.production",
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
