@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Storyteller
-from consent.sanitise import clean_plain_text
+from core.text.sanitise import clean_plain_text
 
 
 class CodeForm(forms.Form):

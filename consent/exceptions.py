@@ -1,8 +1,5 @@
 from django.core.exceptions import PermissionDenied
 
-# The ledgers are one implementation in core; the name stays importable from here.
-from core.exceptions import LedgerIsAppendOnly  # noqa: F401
-
 
 class ConsentRequired(PermissionDenied):
     """A story was about to go live with words its storyteller has not approved."""

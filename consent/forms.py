@@ -3,8 +3,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from core.text.redaction import clean_terms, fold
+
 from .models import Byline, Channel, Storyteller
-from .redaction import clean_terms, fold
 from .selectors import today
 from .services import Scope
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from core.hashing import sha256_of
+from core.text import redaction
 from images.embeds import embedded_image_ids
 
-from . import redaction
 from .exceptions import ConsentRequired
 from .models import Channel, ConsentEntry, Storyteller
 from .publication import publication_checks

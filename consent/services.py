@@ -515,8 +515,9 @@ def take_down_other_pages_with_private_words(storyteller):
 @transaction.atomic
 def change_private_terms(storyteller, *, add=(), remove=()):
     """Add and remove private words without losing anyone else's change made meanwhile."""
+    from core.text.redaction import clean_terms, fold
+
     from .models import Storyteller
-    from .redaction import clean_terms, fold
 
     locked = Storyteller.objects.select_for_update().get(pk=storyteller.pk)
     removed = {fold(term) for term in remove}
@@ -693,7 +694,7 @@ def edit_story(*, story, user, title, summary, body, scope, photo=None):
     Her version follows her choices: the photo (``photo``: "shown", "blurred" or "hidden")
     and how she is named (scope.byline), so what she approves is what she chose.
     """
-    from .sanitise import clean_plain_text, clean_story_html
+    from core.text.sanitise import clean_plain_text, clean_story_html
 
     story = lock_story(story)
     _require_storyteller(user, story)

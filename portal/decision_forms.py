@@ -10,8 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Channel
-from consent.sanitise import clean_plain_text
 from consent.selectors import today
+from core.text.sanitise import clean_plain_text
 from stories.models import StoryPage
 
 APPROVE = "approve"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.forms import MIN_PRIVATE_WORD_LENGTH, ScopeForm
 from consent.models import Storyteller
-from consent.sanitise import (
+from core.text.sanitise import (
     clean_plain_text,
     clean_story_html,
     story_html_to_text,

@@ -19,7 +19,7 @@ from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
 from consent.models import Byline, Channel
-from consent.sanitise import STORY_RICH_TEXT_FEATURES
+from core.text.sanitise import STORY_RICH_TEXT_FEATURES
 from images.embeds import bind_file_hashes
 
 from . import guard
@@ -33,7 +33,7 @@ from .forms import (
 from .guard import StoryGone  # noqa: F401  (stories.middleware answers it with 410)
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
-# STORY_RICH_TEXT_FEATURES (consent.sanitise): what a storyteller can also write in the portal.
+# STORY_RICH_TEXT_FEATURES (core.text.sanitise): what a storyteller can also write in the portal.
 INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 
 # The admin's rich-text editor tags every block with a random data-block-key and adds one to
@@ -82,8 +82,8 @@ class _NoPrivateWordsMixin:
         return super().save(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):
-        from consent.redaction import without_exempt
         from consent.selectors import public_page_verdict
+        from core.text.redaction import without_exempt
 
         # Story cards are marked so the check leaves them to their own storyteller's verdict
         # (publicly_consented chose them); the mark is new for every render.

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consent import selectors, services
-from consent.diff import reader_view, story_changes
 from consent.exceptions import PrivateWordsFound, StoryWithdrawn
 from consent.export import WHAT_IS_EXPORTED
 from consent.forms import UNTIL_DATE, UNTIL_WITHDRAWN
+from core.text.diff import reader_view, story_changes
 from stories.models import StoryPage
 
 from ..access import own_story, portal_view

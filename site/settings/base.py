@@ -6,10 +6,21 @@ import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+# The project package (site/ in a checkout, `sayso` once installed) and the folder around it.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = PROJECT_DIR.parent
 
 env = environ.Env()
+
+# Databases, media and caches of a checkout go in var/; an installed project names its own.
+VAR_DIR = Path(env("SAYSO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _project_folder(name):
+    """templates/ or static/: beside site/ in a checkout, inside `sayso` once pip installs it."""
+    installed = PROJECT_DIR / name
+    return installed if installed.is_dir() else BASE_DIR / name
+
 
 SECRET_KEY = env("SECRET_KEY", default=None)
 DEBUG = env.bool("DEBUG", default=False)
@@ -97,7 +108,7 @@ WSGI_APPLICATION = "sayso.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_project_folder("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -194,7 +205,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [_project_folder("static")]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -415,6 +426,6 @@ if SAYSO_S3_PRIVATE_BUCKET:
 # Renditions use STORAGES["renditions"] when there is one, else the default storage.
 WAGTAILIMAGES_RENDITION_STORAGE = "images.storage.RenditionStorage"
 
-# Keys for personal data encrypted at rest (consent.crypto): comma-separated Fernet keys,
+# Keys for personal data encrypted at rest (core.crypto): comma-separated Fernet keys,
 # newest first. Production requires them; elsewhere a key is derived from SECRET_KEY.
 SAYSO_ENCRYPTION_KEYS = env.list("SAYSO_ENCRYPTION_KEYS", default=[])

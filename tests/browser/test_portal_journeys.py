@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from consent import services
 from consent.models import ConsentEntry
-from consent.sanitise import ALLOWED_TAGS, clean_story_html
+from core.text.sanitise import ALLOWED_TAGS, clean_story_html
 from stories.models import StoryPage
 
 from ..conftest import PASSWORD

@@ -40,9 +40,10 @@ from compensation.models import (
 )
 from compensation.money import minor_units
 from consent import services as consent_services
-from consent.crypto import encrypt
-from consent.exceptions import ConsentRequired, LedgerIsAppendOnly, NotTheStoryteller
+from consent.exceptions import ConsentRequired, NotTheStoryteller
 from consent.models import Notification
+from core.crypto import encrypt
+from core.exceptions import LedgerIsAppendOnly
 from stories.models import StoryPage
 
 from tests.conftest import STORY_FEE, approve

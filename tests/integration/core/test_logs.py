@@ -22,8 +22,8 @@ from django.urls import reverse
 from gunicorn.glogging import Logger as GunicornLogger
 
 from consent import selectors
-from consent.diff import html_to_text
 from consent.models import ConsentEntry, Storyteller
+from core.text.diff import html_to_text
 from stories.models import StoryPage
 
 from tests.conftest import PASSWORD, make_storyteller

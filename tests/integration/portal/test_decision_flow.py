@@ -17,8 +17,8 @@ from wagtail.models import Revision, TaskState
 from consent import services
 from consent.exceptions import NotTheStoryteller, StoryChanged, StoryWithdrawn
 from consent.models import ConsentEntry, Notification, StorytellerReviewTask
-from consent.sanitise import story_html_to_text
 from consent.selectors import revision_content_hash, today
+from core.text.sanitise import story_html_to_text
 from stories.models import StoryPage
 
 from tests.conftest import approve

@@ -33,7 +33,6 @@ from accounts.middleware import LAST_SEEN
 from compensation.models import Agreement, CompensationResponse
 from compensation.services import record_payment
 from consent import services
-from consent.diff import html_to_text
 from consent.exceptions import ConsentRequired
 from consent.models import (
     ConsentEntry,
@@ -43,6 +42,7 @@ from consent.models import (
     StorytellerReviewTask,
 )
 from consent.selectors import revision_content_hash, today
+from core.text.diff import html_to_text
 from portal.urls import urlpatterns as PORTAL_URLPATTERNS
 from stories.models import StoryPage
 
