@@ -1,14 +1,6 @@
-"""Background work on the public site: a purge that failed is retried until it is carried out,
-and the sweeps that finish take-downs (the expiry sweep, check_takedowns) run as tasks.
-
-The sweeps live here, not in consent or images, because they finish the public site's own
-work too (cached pages): stories is built on consent and images, never the reverse.
-"""
+"""Background work on public pages: failed purges and the expiry sweep, retried until done."""
 
 from core.tasks import TAKEDOWN_PRIORITY, retried_task
-from images.selectors import public_files_left
-from images.services import carry_out_file_takedowns
-from images.tasks import FilesStillPublic
 
 from .cache import PurgeFailed, retry_pending_purges
 
@@ -28,6 +20,7 @@ def retry_pending_purges_task():
 def expire_consents_task():
     """``manage.py expire_consents`` for the worker: safe to run again (each grant ends once)."""
     from consent.services import expire_due_grants
+    from images.services import carry_out_file_takedowns
 
     expired = expire_due_grants()
     done, left = carry_out_file_takedowns()
@@ -39,7 +32,11 @@ def expire_consents_task():
 @retried_task(priority=TAKEDOWN_PRIORITY)
 def check_takedowns_task():
     """``manage.py check_takedowns --retry`` as a task: fails (and is retried) until clean."""
-    done, left = carry_out_file_takedowns()
+    from images.selectors import public_files_left
+    from images.services import carry_out_file_takedowns
+    from images.tasks import FilesStillPublic
+
+    done, _left = carry_out_file_takedowns()
     retry_pending_purges()
     problems = public_files_left()
     if problems:
