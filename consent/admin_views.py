@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -20,6 +21,16 @@ from .models import ConsentEntry, Notification, Storyteller
 from .portal_forms import UNTIL_WITHDRAWN, ScopeForm
 
 
+def safe_next(request):
+    """The `next` address to return to, if it points inside this site; else None."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
 class StorytellerCreateView(CreateView):
     """After creating a storyteller, go straight to making their invitation link."""
 
@@ -28,7 +39,21 @@ class StorytellerCreateView(CreateView):
 
 
 class StorytellerEditView(EditView):
-    """Saving private words can take published stories down; the editor is told which."""
+    """Saving private words can take published stories down; the editor is told which.
+
+    Above the form: where her account stands, and a button for a new invitation link.
+    """
+
+    template_name = "consent/admin/storyteller_edit.html"
+
+    def get_context_data(self, **kwargs):
+        from .selectors import account_status
+
+        context = super().get_context_data(**kwargs)
+        context["storyteller"] = self.object
+        context["account_status"] = account_status(self.object)
+        context["can_invite"] = self.request.user.has_perm("consent.change_storyteller")
+        return context
 
     def save_instance(self):
         instance = super().save_instance()
@@ -53,11 +78,26 @@ class StorytellerEditView(EditView):
 
 
 def invite(request, pk):
-    """Make a single-use invitation link, shown once, to hand over in person."""
+    """Make a single-use invitation link, shown once, to hand over in person.
+
+    Each new link ends every earlier unused one (services.create_invitation).
+    """
+    from .selectors import account_status
+
     if not request.user.has_perm("consent.change_storyteller"):
-        raise PermissionDenied
+        # A plain 403 page, not Wagtail's redirect to the dashboard: the editor learns why.
+        return TemplateResponse(
+            request,
+            "consent/admin/not_allowed.html",
+            {"reason": _("Only editors who manage storytellers can make invitation links.")},
+            status=403,
+        )
     storyteller = get_object_or_404(Storyteller, pk=pk)
-    context = {"storyteller": storyteller}
+    context = {
+        "storyteller": storyteller,
+        "account_status": account_status(storyteller),
+        "next": safe_next(request),
+    }
     if request.method == "POST":
         invitation, token = services.create_invitation(
             storyteller=storyteller, created_by=request.user
