@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.models import Page, TaskState
 
 from consent.models import ConsentEntry, StorytellerReviewTask
@@ -248,3 +249,68 @@ def share_paid_within_30_days():
     counted, in_time = first_payments_in_time(days=SOON.days)
     value = round(100 * in_time / counted) if counted else None
     return Figure("share_paid_within_30_days", value, counted, "%")
+
+
+# The editors' word for where each story stands with its storyteller (the Stories listing).
+CONSENT_STATUSES = {
+    "draft": gettext_lazy("Not sent to the storyteller yet"),
+    "waiting": gettext_lazy("Waiting for the storyteller"),
+    "changes": gettext_lazy("Changes asked"),
+    "approved": gettext_lazy("Approved — not published"),
+    "published": gettext_lazy("Published"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+    "ended": gettext_lazy("Consent ended"),
+}
+
+
+def consent_statuses(story_ids, *, on_day=None):
+    """Each story's status for editors, keyed by id: two queries for any number of stories.
+
+    Her say comes first: a withdrawal or an ended consent outranks an open review, and an
+    open review outranks an older request for changes.
+    """
+    on_day = on_day or today()
+    story_ids = [int(pk) for pk in story_ids]
+    newest = {}
+    decisive = {}
+    entries = (
+        ConsentEntry.objects.filter(story_id__in=story_ids)
+        .exclude(decision=ConsentEntry.Decision.ERASURE)
+        .order_by("-sequence")
+        .only("story_id", "decision", "valid_until", "sequence")
+    )
+    for entry in entries:
+        newest.setdefault(entry.story_id, entry)
+        if entry.decision != ConsentEntry.Decision.CHANGES_REQUESTED:
+            decisive.setdefault(entry.story_id, entry)
+    waiting = {
+        int(object_id)
+        for object_id in _story_reviews()
+        .filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            workflow_state__object_id__in=[str(pk) for pk in story_ids],
+        )
+        .values_list("workflow_state__object_id", flat=True)
+    }
+    live = set(StoryPage.objects.filter(pk__in=story_ids, live=True).values_list("pk", flat=True))
+    statuses = {}
+    for pk in story_ids:
+        last = decisive.get(pk)
+        if last and last.decision == ConsentEntry.Decision.WITHDRAWN:
+            statuses[pk] = "withdrawn"
+        elif last and (
+            last.decision == ConsentEntry.Decision.EXPIRED
+            or (last.valid_until is not None and last.valid_until < on_day)
+        ):
+            statuses[pk] = "ended"
+        elif pk in waiting:
+            statuses[pk] = "waiting"
+        elif newest.get(pk) and newest[pk].decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+            statuses[pk] = "changes"
+        elif pk in live:
+            statuses[pk] = "published"
+        elif last and last.decision == ConsentEntry.Decision.GRANTED:
+            statuses[pk] = "approved"
+        else:
+            statuses[pk] = "draft"
+    return statuses
