@@ -132,3 +132,88 @@ def test_the_stories_listing_filters_on_the_storyteller(
         reverse("stories_listing:index"), {"storyteller": lucia.pk, "consent_status": "ended"}
     )
     assert listing_rows(both) == {"The harbour": ("Lucía", "Consent ended")}
+
+
+# A campaign whose story was withdrawn.
+
+
+@pytest.fixture
+def campaign_with_a_withdrawn_story(campaign_index, make_story, amara, lucia):
+    from stories.models import CampaignPage, CampaignStory, StoryPage
+
+    stories = []
+    for storyteller, slug, title in ((amara, "bakery", "The bakery"), (lucia, "mill", "The mill")):
+        story = make_story(storyteller, slug=slug, title=title)
+        approve(story, storyteller)
+        story.get_latest_revision().publish()
+        stories.append(StoryPage.objects.get(pk=story.pk))
+    campaign = campaign_index.add_child(instance=CampaignPage(title="Spring", slug="spring"))
+    for order, story in enumerate(stories):
+        CampaignStory.objects.create(campaign=campaign, story=story, sort_order=order)
+    campaign.save_revision().publish()
+    services.withdraw_story(story=stories[0], user=amara.user)
+    return CampaignPage.objects.get(pk=campaign.pk), stories
+
+
+def _story_rows(response):
+    soup = soup_of(response)
+    rows = []
+    for select in soup.select("select[name^='campaign_stories-'][name$='-story']"):
+        if "__prefix__" in select["name"]:
+            continue
+        chosen = select.select_one("option[selected]")
+        rows.append(words(chosen) if chosen else "")
+    return rows
+
+
+def test_a_campaign_row_for_a_withdrawn_story_is_named_and_the_campaign_still_saves(
+    client, editor, campaign_with_a_withdrawn_story
+):
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    from stories.models import CampaignPage
+
+    campaign, (bakery, mill) = campaign_with_a_withdrawn_story
+    client.force_login(editor)
+    url = reverse("wagtailadmin_pages:edit", args=[campaign.pk])
+
+    page = client.get(url)
+
+    assert _story_rows(page) == [
+        "The bakery — Withdrawn by its storyteller — remove this row",
+        "The mill",
+    ]
+    assert "Withdrawn by its storyteller — remove this row" in words(soup_of(page))
+    data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
+    saved = client.post(url, data)
+    assert saved.status_code == 302
+    assert saved["Location"] == url
+
+    # Removable: the editor removes the row and saves again.
+    data = querydict_from_html(client.get(url).content.decode(), form_id="page-edit-form")
+    data["campaign_stories-0-DELETE"] = "1"
+    removed = client.post(url, data)
+    assert removed.status_code == 302
+    assert [
+        item.story_id
+        for item in CampaignPage.objects.get(pk=campaign.pk)
+        .get_latest_revision_as_object()
+        .campaign_stories.all()
+    ] == [mill.pk]
+
+
+def test_a_withdrawn_story_cannot_be_chosen_for_another_row(
+    client, editor, campaign_with_a_withdrawn_story
+):
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    campaign, (bakery, mill) = campaign_with_a_withdrawn_story
+    client.force_login(editor)
+    url = reverse("wagtailadmin_pages:edit", args=[campaign.pk])
+    data = querydict_from_html(client.get(url).content.decode(), form_id="page-edit-form")
+    data["campaign_stories-1-story"] = str(bakery.pk)
+
+    refused = client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "has not agreed to it appearing here, or no longer does" in words(soup_of(refused))
