@@ -7,28 +7,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import CreateView, EditView
 
+from core.redirects import safe_next
 from stories.models import StoryPage
 
 from . import services
 from .exceptions import ConsentRequired
 from .models import ConsentEntry, Notification, Storyteller
 from .portal_forms import UNTIL_WITHDRAWN, ScopeForm
-
-
-def safe_next(request):
-    """The `next` address to return to, if it points inside this site; else None."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
 
 
 class StorytellerCreateView(CreateView):

@@ -28,6 +28,20 @@ class StoryPageForm(WagtailAdminPageForm):
         super()._post_clean()
         if "action-publish" not in self.data or self.errors:
             return
+        if self.instance.pk and self.instance.workflow_in_progress:
+            # One publish path (stories/wagtail_hooks.py): a story in review is published by
+            # the editors' approval, which publishes the version its storyteller approved.
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "This story is in review. Publish it with “Approve and publish” once "
+                        "its storyteller has approved it, or cancel the review first."
+                    ),
+                    code="in_review",
+                ),
+            )
+            return
         from consent.selectors import publication_verdict
 
         # Parental many-to-many values reach the instance only on save; apply them now so

@@ -217,3 +217,229 @@ def test_a_withdrawn_story_cannot_be_chosen_for_another_row(
 
     assert refused.status_code == 200
     assert "has not agreed to it appearing here, or no longer does" in words(soup_of(refused))
+
+
+# One publish path for a story in review, and a confirmation before cancelling a review.
+
+
+def _action_menu(response):
+    """The labels of the edit page's footer actions, as the editor sees them."""
+    menu = soup_of(response).select_one("footer .w-dropdown-button") or soup_of(response)
+    items = menu.select("button[name^='action-'], button[data-workflow-action-name], a.button")
+    return [words(item) for item in items]
+
+
+@pytest.fixture
+def at_editors_sign_off(make_story, amara, review_workflow, editor):
+    """Amara approved the version sent to her; the editors' sign-off is next."""
+    from stories.models import StoryPage
+
+    story = make_story(amara, slug="signoff", title="The river")
+    review_workflow.start(story, editor)
+    approve(story, amara)
+    story = StoryPage.objects.get(pk=story.pk)
+    assert story.current_workflow_task_state.task.name == "Editors' sign-off"
+    return story
+
+
+def test_a_story_in_review_has_one_publish_path_approve_and_publish(
+    client, editor, at_editors_sign_off
+):
+    client.force_login(editor)
+    url = reverse("wagtailadmin_pages:edit", args=[at_editors_sign_off.pk])
+
+    menu = _action_menu(client.get(url))
+
+    assert "Approve and publish" in menu
+    assert "Publish" not in menu
+    assert "Cancel the review" in menu
+    assert "Cancel workflow" not in " ".join(menu)
+
+
+def test_publish_posted_for_a_story_in_review_is_refused_and_the_review_goes_on(
+    client, editor, at_editors_sign_off
+):
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    from stories.models import StoryPage
+
+    client.force_login(editor)
+    url = reverse("wagtailadmin_pages:edit", args=[at_editors_sign_off.pk])
+    data = querydict_from_html(client.get(url).content.decode(), form_id="page-edit-form")
+    data["action-publish"] = "action-publish"
+
+    refused = client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "This story is in review. Publish it with “Approve and publish”" in words(
+        soup_of(refused)
+    )
+    story = StoryPage.objects.get(pk=at_editors_sign_off.pk)
+    assert not story.live
+    assert story.current_workflow_task_state.task.name == "Editors' sign-off"
+
+
+def test_approve_and_publish_publishes_the_version_she_approved(
+    client, editor, at_editors_sign_off
+):
+    from stories.models import StoryPage
+
+    client.force_login(editor)
+    state = at_editors_sign_off.current_workflow_task_state
+    approved = state.revision_id
+
+    client.post(
+        reverse(
+            "wagtailadmin_pages:workflow_action",
+            args=[at_editors_sign_off.pk, "approve", state.pk],
+        ),
+        {"comment": ""},
+    )
+
+    story = StoryPage.objects.get(pk=at_editors_sign_off.pk)
+    assert story.live and story.live_revision_id == approved
+    assert story.current_workflow_state is None
+
+
+def test_bulk_publish_skips_a_story_in_review(client, editor, at_editors_sign_off):
+    from stories.models import StoryPage
+
+    client.force_login(editor)
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "publish"])
+
+    client.post(f"{url}?id={at_editors_sign_off.pk}", {})
+
+    story = StoryPage.objects.get(pk=at_editors_sign_off.pk)
+    assert not story.live
+    assert story.current_workflow_task_state.task.name == "Editors' sign-off"
+
+
+def test_cancelling_a_review_asks_first(client, editor, make_story, amara, review_workflow):
+    from stories.models import StoryPage
+
+    story = make_story(amara, slug="waiting", title="The night train")
+    review_workflow.start(story, editor)
+    client.force_login(editor)
+    edit = reverse("wagtailadmin_pages:edit", args=[story.pk])
+    cancel = reverse("stories_confirm_cancel_review", args=[story.pk])
+
+    link = soup_of(client.get(edit)).select_one(f'a[href="{cancel}"]')
+    assert words(link) == "Cancel the review"
+    asked = client.get(cancel)
+    assert asked.status_code == 200
+    question = soup_of(asked).select_one("[data-confirm-cancel-review]")
+    assert "You are about to cancel the review of “The night train”." in words(question)
+    assert "The storyteller will no longer find this version to read" in words(question)
+    assert question.select_one("[data-keep]")["href"] == edit
+    assert StoryPage.objects.get(pk=story.pk).current_workflow_state is not None  # not yet
+
+    confirmed = client.post(cancel)
+
+    assert confirmed.status_code == 302 and confirmed["Location"] == edit
+    assert StoryPage.objects.get(pk=story.pk).current_workflow_state is None
+    assert services.open_review(story) is None
+
+
+def test_an_editor_who_may_not_cancel_a_review_gets_a_plain_403(
+    client, make_story, amara, review_workflow, editor, page_editor
+):
+    from stories.models import StoryPage
+
+    story = make_story(amara, slug="waiting", title="The night train")
+    review_workflow.start(story, editor)
+    client.force_login(page_editor)
+
+    refused = client.post(reverse("stories_confirm_cancel_review", args=[story.pk]))
+
+    assert refused.status_code == 403
+    assert StoryPage.objects.get(pk=story.pk).current_workflow_state is not None
+
+
+# Recording an agreement from a story returns to the story.
+
+
+def _agreement_form(client, url):
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    page = client.get(url)
+    assert page.status_code == 200
+    data = querydict_from_html(page.content.decode(), form_id="w-editor-form")
+    data.update({"amount": "150.00", "currency": "GBP", "description": "Her story"})
+    action = soup_of(page).select_one("form#w-editor-form")["action"]
+    return action, data
+
+
+def test_recording_an_agreement_from_a_story_returns_to_the_story(
+    client, editor, make_story, amara
+):
+    from compensation.models import Agreement
+
+    story = make_story(amara, slug="unpaid", agreement=False)
+    client.force_login(editor)
+    story_url = reverse("wagtailadmin_pages:edit", args=[story.pk])
+    link = soup_of(client.get(story_url)).select_one("[data-record-agreement]")["href"]
+
+    action, data = _agreement_form(client, link)
+    saved = client.post(action, data)
+
+    assert saved.status_code == 302
+    assert saved["Location"] == story_url
+    assert Agreement.objects.get(story=story).storyteller == amara
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/agreements/", "//evil.example/", "javascript:alert(1)"],
+)
+def test_an_agreements_return_address_off_the_site_is_refused(
+    client, editor, make_story, amara, next_url
+):
+    from urllib.parse import urlencode
+
+    from compensation.models import Agreement
+
+    story = make_story(amara, slug="unpaid", agreement=False)
+    client.force_login(editor)
+    query = urlencode({"story": story.pk, "next": next_url})
+
+    action, data = _agreement_form(client, reverse("compensation_agreements:add") + "?" + query)
+    saved = client.post(action, data)
+
+    assert saved.status_code == 302
+    assert saved["Location"] == reverse("compensation_agreements:index")
+    assert "evil" not in action and "javascript" not in action
+    assert Agreement.objects.filter(story=story).count() == 1
+
+
+def test_content_warnings_and_topics_are_tick_boxes(client, editor, make_story, amara):
+    from stories.models import ContentWarning, StoryPage, Topic
+
+    violence = ContentWarning.objects.create(name="Violence")
+    ContentWarning.objects.create(name="Abuse")
+    work = Topic.objects.create(name="Work", slug="work")
+    story = make_story(amara, slug="ticks")
+    client.force_login(editor)
+    url = reverse("wagtailadmin_pages:edit", args=[story.pk])
+
+    page = soup_of(client.get(url))
+
+    for name in ("content_warnings", "topics"):
+        assert page.select_one(f"select[name={name}]") is None
+    boxes = page.select("input[type=checkbox][name=content_warnings]")
+    assert sorted(words(page.select_one(f"label[for={box['id']}]")) for box in boxes) == [
+        "Abuse",
+        "Violence",
+    ]
+    assert [box["value"] for box in page.select("input[type=checkbox][name=topics]")] == [
+        str(work.pk)
+    ]
+
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    data = querydict_from_html(str(client.get(url).content.decode()), form_id="page-edit-form")
+    data.setlist("content_warnings", [str(violence.pk)])
+    data.setlist("topics", [str(work.pk)])
+    assert client.post(url, data).status_code == 302
+    saved = StoryPage.objects.get(pk=story.pk).get_latest_revision_as_object()
+    assert [warning.name for warning in saved.content_warnings.all()] == ["Violence"]
+    assert [topic.name for topic in saved.topics.all()] == ["Work"]

@@ -10,16 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import GroupPagePermission
 
 from consent.models import Invitation
-
-from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -57,24 +52,6 @@ def invited(db):
     from consent import services
 
     return services.create_storyteller(pseudonym="Nadia")
-
-
-@pytest.fixture
-def page_editor(story_index):
-    """An editor who may open the admin and edit stories, but not manage storytellers."""
-    group = Group.objects.create(name="Page editors only")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for permission in ("add_page", "change_page", "publish_page"):
-        GroupPagePermission.objects.create(
-            group=group,
-            page=story_index,
-            permission=Permission.objects.get(
-                content_type__app_label="wagtailcore", codename=permission
-            ),
-        )
-    user = get_user_model().objects.create_user(username="pat", password=PASSWORD)
-    user.groups.add(group)
-    return user
 
 
 def test_a_new_link_ends_the_old_one_and_the_new_one_works(client, editor, invited):
