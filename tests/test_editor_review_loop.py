@@ -443,3 +443,19 @@ def test_content_warnings_and_topics_are_tick_boxes(client, editor, make_story, 
     saved = StoryPage.objects.get(pk=story.pk).get_latest_revision_as_object()
     assert [warning.name for warning in saved.content_warnings.all()] == ["Violence"]
     assert [topic.name for topic in saved.topics.all()] == ["Work"]
+
+
+def test_the_impact_page_has_the_admins_own_header(client, editor):
+    client.force_login(editor)
+
+    page = soup_of(client.get(reverse("workspace_impact")))
+
+    header = page.select_one("header")
+    assert header is not None
+    assert words(header.select_one("h1")) == "Impact"
+    assert page.select_one("title").get_text().startswith("Impact")
+    assert words(page.select_one("[data-not-enough]")) == (
+        "Not enough people yet to show this. Every figure here comes from at least 5 people, "
+        "so that no one can be singled out."
+    )
+    assert words(page.select_one("main")).count("fewer than 5") == 0
