@@ -1,10 +1,14 @@
 # Two commands do everything on a fresh machine:
 #   make demo   install, migrate, seed and serve the demo site at http://127.0.0.1:8000
+#               (make demo PORT=8001 serves it on another port; links in it follow)
 #   make test   install what the tests need (Python packages, Debian's chromium) and run them
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The demo's port. Absolute links (emails, the seeded site's feed and sitemap) follow it
+# through WAGTAILADMIN_BASE_URL, unless that is set already.
+PORT ?= 8000
 
 .PHONY: demo test lint install browser clean
 
@@ -19,11 +23,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+demo: export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
