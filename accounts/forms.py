@@ -1,6 +1,9 @@
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
 from django.utils.translation import gettext_lazy as _
+
+from consent.models import Storyteller
+from consent.sanitise import clean_plain_text
 
 
 class CodeForm(forms.Form):
@@ -45,3 +48,47 @@ class CodeAndPasswordForm(CodeForm):
         if authenticate(self.request, username=user.get_username(), password=password) is None:
             raise forms.ValidationError(_("That password isn't right."))
         return password
+
+
+class WelcomeForm(forms.Form):
+    pseudonym = forms.CharField(
+        label=_("What name should the editors use for you?"),
+        max_length=80,
+        help_text=_("It doesn't have to be your real name."),
+    )
+    password1 = forms.CharField(
+        label=_("Choose a password or a passphrase"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters. A few words you'll remember works well."),
+    )
+    password2 = forms.CharField(
+        label=_("Type it again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, storyteller=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.storyteller = storyteller
+
+    def clean_pseudonym(self):
+        pseudonym = clean_plain_text(self.cleaned_data["pseudonym"])
+        if not pseudonym:
+            raise forms.ValidationError(_("Choose a name."))
+        taken = Storyteller.objects.filter(pseudonym__iexact=pseudonym)
+        if self.storyteller is not None:
+            taken = taken.exclude(pk=self.storyteller.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("Someone already uses that name. Try another."))
+        return pseudonym
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two don't match. Try again."))
+        elif first and self.storyteller is not None:
+            try:
+                password_validation.validate_password(first, self.storyteller.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
