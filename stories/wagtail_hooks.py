@@ -38,7 +38,11 @@ def hide_publish_without_consent(menu_items, request, context):
         if workflow_state.is_at_final_task:
             for item in menu_items:
                 if item.name == "approve":
-                    item.label = _("Approve and publish")
+                    item.label = (
+                        _("Approve with comment and publish")
+                        if item.launch_modal
+                        else _("Approve and publish")
+                    )
 
 
 class ConfirmedCancelWorkflowMenuItem(CancelWorkflowMenuItem):

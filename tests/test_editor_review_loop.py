@@ -224,8 +224,10 @@ def test_a_withdrawn_story_cannot_be_chosen_for_another_row(
 
 def _action_menu(response):
     """The labels of the edit page's footer actions, as the editor sees them."""
-    menu = soup_of(response).select_one("footer .w-dropdown-button") or soup_of(response)
-    items = menu.select("button[name^='action-'], button[data-workflow-action-name], a.button")
+    menu = soup_of(response).select_one("footer")
+    items = menu.select(
+        "button.action-save, button[name^='action-'], button[data-workflow-action-name], a.button"
+    )
     return [words(item) for item in items]
 
 
@@ -250,10 +252,28 @@ def test_a_story_in_review_has_one_publish_path_approve_and_publish(
 
     menu = _action_menu(client.get(url))
 
-    assert "Approve and publish" in menu
-    assert "Publish" not in menu
-    assert "Cancel the review" in menu
-    assert "Cancel workflow" not in " ".join(menu)
+    # No "Publish": the one way to publish is the editors' approval, which publishes the
+    # version Amara approved.
+    assert menu == [
+        "Save draft",
+        "Cancel the review",
+        "Request changes",
+        "Approve and publish",
+        "Approve with comment and publish",
+    ]
+
+
+def test_outside_a_review_an_approved_story_is_published_with_publish(
+    client, editor, make_story, amara
+):
+    story = make_story(amara, slug="in-person", title="The well")
+    approve(story, amara)  # approved, no review under way (as after an in-person record)
+    client.force_login(editor)
+
+    menu = _action_menu(client.get(reverse("wagtailadmin_pages:edit", args=[story.pk])))
+
+    assert "Publish" in menu
+    assert not [label for label in menu if "Approve" in label]
 
 
 def test_publish_posted_for_a_story_in_review_is_refused_and_the_review_goes_on(
