@@ -3,6 +3,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 from wagtail.admin.forms.pages import CopyForm
 
+STORY_IN_REVIEW_MESSAGE = _(
+    "This story is in review. Publish it with “Approve and publish” once its storyteller has "
+    "approved it, or cancel the review first."
+)
+
 
 class StoryPageForm(WagtailAdminPageForm):
     """The story editor's form: refuses to publish or schedule words nobody approved.
@@ -31,16 +36,7 @@ class StoryPageForm(WagtailAdminPageForm):
         if self.instance.pk and self.instance.workflow_in_progress:
             # One publish path (stories/wagtail_hooks.py): a story in review is published by
             # the editors' approval, which publishes the version its storyteller approved.
-            self.add_error(
-                None,
-                ValidationError(
-                    _(
-                        "This story is in review. Publish it with “Approve and publish” once "
-                        "its storyteller has approved it, or cancel the review first."
-                    ),
-                    code="in_review",
-                ),
-            )
+            self.add_error(None, ValidationError(STORY_IN_REVIEW_MESSAGE, code="in_review"))
             return
         from consent.selectors import publication_verdict
 

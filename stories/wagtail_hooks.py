@@ -2,12 +2,16 @@ from django.db import transaction
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.actions.edit import EditPermissionError
+from wagtail.actions.edit_page import EditPageAction
+from wagtail.actions.publish_page_revision import PublishPageRevisionAction
 from wagtail.admin.action_menu import CancelWorkflowMenuItem
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 
 from consent.exceptions import ConsentRequired
 from consent.selectors import publication_verdict
 
+from .forms import STORY_IN_REVIEW_MESSAGE
 from .models import CampaignPage, StoryPage
 
 
@@ -43,6 +47,38 @@ def hide_publish_without_consent(menu_items, request, context):
                         if item.launch_modal
                         else _("Approve and publish")
                     )
+
+
+class ReviewAwarePublishAction(PublishPageRevisionAction):
+    """Wagtail's page publish action (the v3 API's door), refusing a story in review.
+
+    The same one publish path as the editor's page: a story in review is published by the
+    editors' approval (consent.workflow's finish action), never by a publish that cancels
+    the review. The finish action publishes after the review is marked approved, so it is
+    not refused here.
+    """
+
+    def check(self, skip_permission_checks=False):
+        super().check(skip_permission_checks=skip_permission_checks)
+        if isinstance(self.object, StoryPage) and self.object.workflow_in_progress:
+            raise self.permission_error_class(STORY_IN_REVIEW_MESSAGE)
+
+
+class ReviewAwareEditAction(EditPageAction):
+    """Wagtail's page edit action (the v3 API's update), refusing "and publish" in review."""
+
+    def check_publish(self):
+        super().check_publish()
+        if isinstance(self.instance, StoryPage) and self.instance.workflow_in_progress:
+            raise EditPermissionError(STORY_IN_REVIEW_MESSAGE)
+
+
+@hooks.register("register_actions", order=100)
+def register_review_aware_actions(registry):
+    from wagtail.models import Page
+
+    registry.register(Page, ReviewAwarePublishAction)
+    registry.register(Page, ReviewAwareEditAction)
 
 
 class ConfirmedCancelWorkflowMenuItem(CancelWorkflowMenuItem):

@@ -479,3 +479,32 @@ def test_the_impact_page_has_the_admins_own_header(client, editor):
         "so that no one can be singled out."
     )
     assert words(page.select_one("main")).count("fewer than 5") == 0
+
+
+@pytest.mark.parametrize("door", ["publish action", "update with publish"])
+def test_the_api_cannot_publish_a_story_in_review_either(client, editor, at_editors_sign_off, door):
+    from wagtail.models import APIToken
+
+    from stories.models import StoryPage
+
+    _token, plaintext = APIToken.create_token(user=editor, name="newsroom integration")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {plaintext}"
+    story_id = at_editors_sign_off.pk
+
+    if door == "publish action":
+        response = client.post(f"/api/v3/pages/{story_id}/actions/publish/")
+    else:
+        response = client.patch(
+            f"/api/v3/pages/{story_id}/",
+            {"meta": {"type": "stories.StoryPage", "action": "publish"}, "title": "The river"},
+            content_type="application/json",
+        )
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "This story is in review. Publish it with “Approve and publish” once its storyteller "
+        "has approved it, or cancel the review first."
+    )
+    story = StoryPage.objects.get(pk=story_id)
+    assert not story.live
+    assert story.current_workflow_task_state.task.name == "Editors' sign-off"
