@@ -21,7 +21,7 @@ SAYSO_PORTAL_PREFIX = "/my/"
 
 INSTALLED_APPS = [
     # Our apps come first so their templates and management commands take precedence
-    # (consent overrides wagtail's publish_scheduled to skip unconsented revisions).
+    # (stories overrides wagtail's publish_scheduled to skip unconsented revisions).
     "consent",
     "portal",
     "stories",
@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "workspace",
     "images",
     "compensation",
+    "demo",
     "core",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -119,6 +120,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": env.float("SQLITE_TIMEOUT", default=20)}
     )
+
+# What a page must pass to be public (consent.publication): dotted paths to callables, run in
+# order by consent.selectors.publication_verdict, failing closed. Consent's rule is
+# mandatory (a system check refuses to start without it); the others are the organisation's.
+SAYSO_PUBLICATION_CHECKS = [
+    "consent.selectors.storyteller_consent",
+    "compensation.publication.payment_agreed",
+    "advisory.publication.advisory_group_approved",
+]
 
 # A decision waits this long for another writer's lock (PostgreSQL), and is tried this many
 # times, before the person is asked to try again (core.db, core.ledger).
