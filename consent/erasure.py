@@ -146,7 +146,7 @@ def _tell_confirmers(story):
     from django.conf import settings
     from django.urls import reverse
 
-    from .notifications import send_plain_email
+    from .notifications import enqueue_email
 
     recipients = list(confirmers())
     for user in recipients:
@@ -156,15 +156,9 @@ def _tell_confirmers(story):
             story=story,
             storyteller_id=story.storyteller_id,
         )
-    addresses = [user.email for user in recipients if user.email]
-    if addresses:
-        link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("consent_erasure_requests")
-        body = _("A storyteller asked for a story to be erased.\n\nConfirm it in Sayso: %(link)s\n")
-        transaction.on_commit(
-            lambda: send_plain_email.enqueue(
-                addresses, _("Sayso: a request waits for you"), body % {"link": link}
-            )
-        )
+    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("consent_erasure_requests")
+    body = _("A storyteller asked for a story to be erased.\n\nConfirm it in Sayso: %(link)s\n")
+    enqueue_email(recipients, _("Sayso: a request waits for you"), body % {"link": link})
 
 
 @transaction.atomic

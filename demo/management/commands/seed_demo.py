@@ -42,7 +42,7 @@ from stories.models import (
 DEMO_PASSWORD = "sayso-demo"  # noqa: S105 (documented demo-only password)
 
 # Made-up personal details, stored encrypted, that no public page may ever show (the leak
-# scan in tests/test_leak_scan.py crawls the seeded site for every one of them).
+# scan in tests/integration/stories/test_leak_scan.py crawls the seeded site for every one of them).
 PERSONAL_DETAILS = {
     "amara": {
         "email": "adaeze.okonkwo@example.org",

@@ -17,8 +17,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--retry", action="store_true", help="Try the recorded deletions and purges first."
         )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Hand the retry and check to the task worker, which retries until none is left.",
+        )
 
-    def handle(self, *args, retry=False, **options):
+    def handle(self, *args, retry=False, enqueue=False, **options):
+        if enqueue:
+            from images.tasks import check_takedowns_task
+
+            result = check_takedowns_task.enqueue()
+            self.stdout.write(f"Check queued (task {result.id}).")
+            return
         if retry:
             done, left = carry_out_file_takedowns()
             self.stdout.write(f"Deleted {done} file(s); {left} could not be deleted yet.")

@@ -10,7 +10,20 @@ from stories.cache import retry_pending_purges
 class Command(BaseCommand):
     help = "Record expiries for grants past their end date and unpublish those stories."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Hand the sweep to the task worker, which retries it until it is done.",
+        )
+
+    def handle(self, *args, enqueue=False, **options):
+        if enqueue:
+            from consent.tasks import expire_consents_task
+
+            result = expire_consents_task.enqueue()
+            self.stdout.write(f"Sweep queued (task {result.id}).")
+            return
         expired = expire_due_grants()
         for entry in expired:
             self.stdout.write(f"Ended: story {entry.story_id} (receipt {entry.receipt_id})")

@@ -123,7 +123,8 @@ def run_with_production_settings(args, **env):
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"} and not key.startswith("DJANGO_")
+        if key not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_URL", "SAYSO_TASKS_BACKEND"}
+        and not key.startswith("DJANGO_")
     }
     environment.update(DJANGO_SETTINGS_MODULE="sayso.settings.production", **env)
     return subprocess.run(  # noqa: S603 - our own interpreter and arguments
@@ -177,13 +178,63 @@ def test_production_refuses_to_start_without_encryption_keys():
     assert "SAYSO_ENCRYPTION_KEYS must be set in production" in result.stderr
 
 
-def test_production_starts_with_a_secret_key_and_debug_off():
+SMTP = "smtp+tls://sayso:secret@smtp.example.org:587"
+
+
+def test_production_refuses_to_start_without_an_email_configuration():
     result = run_with_production_settings(
         START_DJANGO, SECRET_KEY=secrets.token_urlsafe(50), SAYSO_ENCRYPTION_KEYS=fernet_key()
     )
 
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: EMAIL_URL must be set" in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize("email_url", ["", "consolemail://"])
+def test_production_refuses_an_empty_or_console_email_configuration(email_url):
+    result = run_with_production_settings(
+        START_DJANGO,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SAYSO_ENCRYPTION_KEYS=fernet_key(),
+        EMAIL_URL=email_url,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EMAIL_URL must" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_production_starts_with_a_secret_key_and_debug_off():
+    result = run_with_production_settings(
+        START_DJANGO,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SAYSO_ENCRYPTION_KEYS=fernet_key(),
+        EMAIL_URL=SMTP,
+    )
+
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
+
+
+def test_production_sends_through_the_configured_server_and_queues_tasks_for_the_worker():
+    show = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS); "
+        "print(s.TASKS['default']['BACKEND'])"
+    )
+    result = run_with_production_settings(
+        ["-c", show],
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SAYSO_ENCRYPTION_KEYS=fernet_key(),
+        EMAIL_URL=SMTP,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "django.core.mail.backends.smtp.EmailBackend smtp.example.org 587 True",
+        "django_tasks_db.DatabaseBackend",
+    ]
 
 
 def test_the_deployment_checklist_is_clean_in_production():
@@ -192,6 +243,7 @@ def test_the_deployment_checklist_is_clean_in_production():
         SECRET_KEY=secrets.token_urlsafe(50),
         SAYSO_ENCRYPTION_KEYS=fernet_key(),
         ALLOWED_HOSTS="stories.example.org",
+        EMAIL_URL=SMTP,
     )
 
     assert result.returncode == 0, result.stderr

@@ -19,11 +19,11 @@ from core.permissions import LedgerPolicy
 from stories import guard
 from stories.models import CampaignPage, StoryPage
 
-from .conftest import approve
+from tests.conftest import approve
 
 pytestmark = pytest.mark.django_db
 
-BROKEN = [CONSENT_CHECK, "tests.test_publication_checks.a_check_that_breaks"]
+BROKEN = [CONSENT_CHECK, "tests.integration.consent.test_publication_checks.a_check_that_breaks"]
 
 
 def reload(story):

@@ -18,17 +18,17 @@ from consent.publication import CONSENT_CHECK, check_publication_checks
 from consent.selectors import publication_verdict
 from stories.models import CampaignPage, StoryPage
 
-from .conftest import approve
-from .test_publish_doors import click_publish, edit_url, is_live
-from .test_publish_doors import text_of as admin_text
-from .test_workspace import campaign_in_review, press_story  # noqa: F401  (fixtures)
+from tests.conftest import approve
+from tests.integration.consent.test_publish_doors import click_publish, edit_url, is_live
+from tests.integration.consent.test_publish_doors import text_of as admin_text
+from tests.integration.workspace.test_workspace import campaign_in_review, press_story  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 PAYMENT_CHECK = "compensation.publication.payment_agreed"
 ADVISORY_CHECK = "advisory.publication.advisory_group_approved"
 CONFIGURED = [CONSENT_CHECK, PAYMENT_CHECK, ADVISORY_CHECK]
-BROKEN_CHECK = "tests.test_publication_checks.a_check_that_breaks"
+BROKEN_CHECK = "tests.integration.consent.test_publication_checks.a_check_that_breaks"
 COULD_NOT_CHECK = "Sayso could not check Amara's approval of this version."
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Python reserves the name `site`, so the folder site/ is the package `sayso`.
 PACKAGE_DIRS = {"site": "sayso"}
 
