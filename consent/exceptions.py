@@ -23,5 +23,13 @@ class PrivateWordsFound(ConsentRequired):
         self.fields = list(fields)
 
 
+class StoryChanged(ConsentRequired):
+    """The version she read is no longer what is stored (an autosave, an editor's change)."""
+
+
+class StoryWithdrawn(ConsentRequired):
+    """A withdrawn story: nothing but a new approval from her brings it back."""
+
+
 class ErasureRequestIsFixed(Exception):
     """An erasure request names who asked and which story for good; nothing re-points it."""

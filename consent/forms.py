@@ -148,7 +148,8 @@ class ScopeForm(forms.Form):
                 self.add_error("valid_until", _("Choose the last day, or pick “until I withdraw”."))
             elif chosen < today():
                 self.add_error("valid_until", _("Choose a day that has not passed yet."))
-        if self.has_photo and data.get("image_allowed") is None:
+        # Unanswered comes back as "" (the field's empty value), never as a "no".
+        if self.has_photo and data.get("image_allowed") not in (True, False):
             self.add_error("image_allowed", _("Tell us whether we may show the photo."))
         return data
 

@@ -59,7 +59,12 @@
     ["aria-describedby", "aria-invalid"].forEach(function (name) {
       if (textarea.hasAttribute(name)) { editor.setAttribute(name, textarea.getAttribute(name)); }
     });
-    editor.innerHTML = textarea.value;
+    // Without JavaScript the box holds plain paragraphs; the editor starts from the
+    // formatted story and tells the server it sends formatted text now.
+    editor.innerHTML = textarea.hasAttribute("data-html") ? textarea.getAttribute("data-html") : textarea.value;
+    textarea.value = editor.innerHTML;
+    var format = textarea.form && textarea.form.querySelector("input[name='" + textarea.name + "_format']");
+    if (format) { format.value = "html"; }
     var buttons = [
       ["bold", "Bold"], ["italic", "Italic"],
       ["insertUnorderedList", "Bulleted list"], ["insertOrderedList", "Numbered list"],
