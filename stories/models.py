@@ -6,7 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms import Select
+from django.forms import CheckboxSelectMultiple, Select
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -395,7 +395,8 @@ class StoryPage(Page):
         FieldPanel("storyteller"),
         FieldPanel("summary"),
         FieldPanel("body"),
-        FieldPanel("content_warnings"),
+        # Tick boxes, not a multiple select that needs Ctrl-click to choose more than one.
+        FieldPanel("content_warnings", widget=CheckboxSelectMultiple),
         MultiFieldPanel(
             [FieldPanel("byline_kind"), FieldPanel("byline_name")], heading=_("Byline")
         ),
@@ -403,7 +404,7 @@ class StoryPage(Page):
             [FieldPanel("image"), FieldPanel("image_alt"), FieldPanel("image_blurred")],
             heading=_("Photo"),
         ),
-        FieldPanel("topics"),
+        FieldPanel("topics", widget=CheckboxSelectMultiple),
         FieldPanel("region"),
     ]
 

@@ -256,6 +256,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Sayso"
+# Where Sayso is reached: every absolute link in emails and the demo seed's site follow it.
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "images.SaysoImage"
 # The database backend, with SQLite's search words quoted so any text can be searched for.
@@ -327,9 +328,11 @@ SAYSO_ORGANISATION = {
     "address": env("SAYSO_ORG_ADDRESS", default="(address not configured)"),
     "email": env("SAYSO_ORG_EMAIL", default="privacy@sayso.invalid"),
     "phone": env("SAYSO_ORG_PHONE", default=""),
-    "url": env("SAYSO_ORG_URL", default="http://127.0.0.1:8000/"),
+    "url": env("SAYSO_ORG_URL", default=WAGTAILADMIN_BASE_URL.rstrip("/") + "/"),
     "jurisdiction": env("SAYSO_ORG_JURISDICTION", default="GB"),
-    "policy_url": env("SAYSO_PRIVACY_POLICY_URL", default="http://127.0.0.1:8000/privacy/"),
+    "policy_url": env(
+        "SAYSO_PRIVACY_POLICY_URL", default=WAGTAILADMIN_BASE_URL.rstrip("/") + "/privacy/"
+    ),
 }
 # Where "Leave this site" goes: an ordinary, neutral site.
 SAYSO_QUICK_EXIT_URL = env("SAYSO_QUICK_EXIT_URL", default="https://www.bbc.com/weather")
