@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from wagtail.models import Revision
 
+from accounts.sign_in_forms import NewPasswordForm, ResetRequestForm, SignInForm
 from stories.models import StoryPage
 
 from . import selectors, services
@@ -38,6 +39,10 @@ from .portal_forms import (
     WithdrawForm,
 )
 from .receipts import kantara_receipt
+
+SIGN_IN_BACKEND = "accounts.backends.SignInNameOrEmailBackend"
+# Set for the first page after the welcome, which then shows her sign-in name prominently.
+JUST_WELCOMED = "sayso_just_welcomed"
 
 
 def storyteller_required(view):
@@ -86,7 +91,12 @@ def home(request):
     return render(
         request,
         "consent/portal/home.html",
-        {"rows": rows, "what_is_exported": WHAT_IS_EXPORTED.values()},
+        {
+            "rows": rows,
+            "what_is_exported": WHAT_IS_EXPORTED.values(),
+            "sign_in_name": request.user.get_username(),
+            "just_welcomed": request.session.pop(JUST_WELCOMED, False),
+        },
     )
 
 
@@ -348,12 +358,18 @@ def welcome(request, token):
                     invitation=invitation,
                     pseudonym=form.cleaned_data["pseudonym"],
                     password=form.cleaned_data["password1"],
+                    sign_in_name=form.cleaned_data["sign_in_name"],
                 )
             except ValueError:
                 return render(request, "consent/portal/welcome_invalid.html", status=410)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome. This is your own space on Sayso."))
-            return redirect("portal:home")
+            except ValidationError as taken:
+                # Someone took a name that reads the same between her form and her save.
+                form.add_error("sign_in_name", taken)
+            else:
+                login(request, user, backend=SIGN_IN_BACKEND)
+                messages.success(request, _("Welcome. This is your own space on Sayso."))
+                request.session[JUST_WELCOMED] = True
+                return redirect("portal:home")
     else:
         form = WelcomeForm(initial={"pseudonym": storyteller.pseudonym}, storyteller=storyteller)
     return render(request, "consent/portal/welcome.html", {"form": form})
@@ -371,6 +387,7 @@ def quick_exit(request):
 
 class PortalLoginView(auth_views.LoginView):
     template_name = "consent/portal/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get_success_url(self):
@@ -383,6 +400,7 @@ class PortalLogoutView(auth_views.LogoutView):
 
 class PortalPasswordResetView(auth_views.PasswordResetView):
     template_name = "consent/portal/password_reset.html"
+    form_class = ResetRequestForm
     email_template_name = "consent/portal/password_reset_email.txt"
     subject_template_name = "consent/portal/password_reset_subject.txt"
     success_url = reverse_lazy("portal:password_reset_done")
@@ -390,10 +408,20 @@ class PortalPasswordResetView(auth_views.PasswordResetView):
 
 class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "consent/portal/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("portal:login")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("validlink"):
+            context["sign_in_name"] = self.user.get_username()
+        return context
+
     def form_valid(self, form):
-        messages.success(self.request, _("Your new password is set. You can sign in now."))
+        messages.success(
+            self.request,
+            _("Your new password is set. Sign in with your sign-in name or email and it."),
+        )
         return super().form_valid(form)
 
 
