@@ -84,6 +84,8 @@ class SignInForm(AuthenticationForm):
         # An email address can be longer than a user name.
         username.max_length = 254
         username.widget.attrs["maxlength"] = "254"
+        # The page starts at the top, like every other: skip link, then "Leave this site".
+        username.widget.attrs.pop("autofocus", None)
         username.error_messages["required"] = _("Write your sign-in name or your email address.")
         password = self.fields["password"]
         password.label = _("Your password")
