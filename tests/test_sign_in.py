@@ -454,3 +454,74 @@ def test_a_new_password_from_the_emailed_link_ends_the_pause(amara):
     )
 
     assert sign_in(client, "amara", NEW_PASSWORD).status_code == 302
+
+
+# Two welcomes at once
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_choosing_rose_and_rose_at_the_same_moment_get_one_name(editor, monkeypatch):
+    """The second welcome waits for the first to finish choosing, then sees the name taken.
+
+    Forced interleaving: the first welcome, having checked the name, holds on for a moment
+    before saving; the second starts inside that moment. Without the lock both would pass
+    the check ("Rose" and "rose" are different strings to the database's unique index).
+    """
+    import threading
+    import time
+
+    from django.db import connection
+
+    from accounts import sign_in_names
+
+    first = services.create_storyteller(pseudonym="First")
+    second = services.create_storyteller(pseudonym="Second")
+    invitations = [
+        services.create_invitation(storyteller=person, created_by=editor)[0]
+        for person in (first, second)
+    ]
+    checked = threading.Event()
+    real_validate = sign_in_names.validate_sign_in_name
+
+    def slow_first_validate(name, **kwargs):
+        result = real_validate(name, **kwargs)
+        if threading.current_thread().name == "first":
+            checked.set()
+            time.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(sign_in_names, "validate_sign_in_name", slow_first_validate)
+    outcomes = {}
+
+    def welcome(invitation, name):
+        try:
+            if threading.current_thread().name == "second":
+                assert checked.wait(10)
+            services.accept_invitation(
+                invitation=invitation,
+                pseudonym=threading.current_thread().name,
+                password=PASSWORD,
+                sign_in_name=name,
+            )
+            outcomes[threading.current_thread().name] = "accepted"
+        except ValidationError as refused:
+            outcomes[threading.current_thread().name] = refused.messages[0]
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=welcome, args=(invitations[0], "Rose"), name="first"),
+        threading.Thread(target=welcome, args=(invitations[1], "rose"), name="second"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcomes["first"] == "accepted"
+    assert outcomes["second"].startswith("Someone already has that sign-in name")
+    assert list(
+        get_user_model().objects.filter(username__iexact="rose").values_list("username", flat=True)
+    ) == ["Rose"]
+    second.user.refresh_from_db()
+    assert not second.user.has_usable_password()
