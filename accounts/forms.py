@@ -1,6 +1,13 @@
+import copy
+
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
+
+from consent.models import Storyteller
+from consent.sanitise import clean_plain_text
+
+from .sign_in_forms import PASSWORD_HELP, SignInNameField, plain_password_problems
 
 
 class CodeForm(forms.Form):
@@ -45,3 +52,60 @@ class CodeAndPasswordForm(CodeForm):
         if authenticate(self.request, username=user.get_username(), password=password) is None:
             raise forms.ValidationError(_("That password isn't right."))
         return password
+
+
+class WelcomeForm(forms.Form):
+    """Opening the invitation: the name she signs in with, her name for the editors, a password."""
+
+    sign_in_name = SignInNameField()
+    pseudonym = forms.CharField(
+        label=_("What name should the editors use for you?"),
+        max_length=80,
+        help_text=_("It doesn't have to be your real name."),
+        error_messages={"required": _("Write a name for the editors to use.")},
+    )
+    password1 = forms.CharField(
+        label=_("Choose a password or a passphrase"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HELP,
+        error_messages={"required": _("Choose a password.")},
+    )
+    password2 = forms.CharField(
+        label=_("Type it again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Type your password again.")},
+    )
+
+    def __init__(self, *args, storyteller=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.storyteller = storyteller
+        if storyteller is not None:
+            self.fields["sign_in_name"].exclude_user = storyteller.user
+
+    def clean_pseudonym(self):
+        pseudonym = clean_plain_text(self.cleaned_data["pseudonym"])
+        if not pseudonym:
+            raise forms.ValidationError(_("Choose a name."))
+        taken = Storyteller.objects.filter(pseudonym__iexact=pseudonym)
+        if self.storyteller is not None:
+            taken = taken.exclude(pk=self.storyteller.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("Someone already uses that name. Try another."))
+        return pseudonym
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two don't match. Try again."))
+        elif first and self.storyteller is not None:
+            # Compared with the name she is choosing, not the one she was given.
+            account = copy.copy(self.storyteller.user)
+            account.username = data.get("sign_in_name") or account.username
+            try:
+                plain_password_problems(first, account)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

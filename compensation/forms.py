@@ -7,38 +7,6 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from . import money
 from .models import Agreement, Payment, PaymentPreference, fixed_reason
 
-# -- the portal ------------------------------------------------------------------------------
-
-WANT_PAID = "yes"
-DONT_WANT_PAID = "no"
-
-
-class PaymentChoiceForm(forms.Form):
-    """Whether the storyteller would like to be paid for a piece of work."""
-
-    paid = forms.ChoiceField(
-        label=_("Would you like to be paid for this?"),
-        choices=[
-            (WANT_PAID, _("Yes, I would like to be paid")),
-            (DONT_WANT_PAID, _("No, I would rather not be paid for this")),
-        ],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose one of the two answers.")},
-    )
-
-
-class ProblemForm(forms.Form):
-    """Something's wrong with a payment, in the storyteller's own words."""
-
-    message = forms.CharField(
-        label=_("What's wrong?"),
-        help_text=_("Tell us in your own words. Only the editors will read it."),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": _("Tell us what's wrong, in your own words.")},
-    )
-
-
 # -- the admin -------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Admin views for editors: invitation links and decisions recorded in person."""
+"""Admin views for editors: invitation links, decisions recorded in person, and confirming
+storytellers' requests for erasure."""
 
 from django import forms
 from django.contrib import messages
@@ -14,10 +15,10 @@ from wagtail.admin.views.generic import CreateView, EditView
 
 from stories.models import StoryPage
 
-from . import services
+from . import erasure, services
 from .exceptions import ConsentRequired
-from .models import ConsentEntry, Notification, Storyteller
-from .portal_forms import UNTIL_WITHDRAWN, ScopeForm
+from .forms import UNTIL_WITHDRAWN, ScopeForm
+from .models import ConsentEntry, ErasureRequest, Notification, Storyteller
 
 
 class StorytellerCreateView(CreateView):
@@ -144,3 +145,64 @@ def mark_notifications_read(request):
         read_at=timezone.now()
     )
     return redirect("wagtailadmin_home")
+
+
+# Erasure requests
+
+
+def _require_confirmer(user):
+    if not user.has_perm(erasure.CONFIRM_PERMISSION):
+        raise PermissionDenied
+
+
+def erasure_requests(request):
+    """The storytellers' requests for erasure waiting for confirmation, and the done ones."""
+    _require_confirmer(request.user)
+    requests = ErasureRequest.objects.select_related("storyteller", "story", "confirmed_by")
+    return TemplateResponse(
+        request,
+        "consent/admin/erasure_requests.html",
+        {
+            "pending": requests.filter(confirmed_at__isnull=True),
+            "done": requests.filter(confirmed_at__isnull=False).order_by("-confirmed_at")[:50],
+        },
+    )
+
+
+def confirm_erasure(request, pk):
+    """Show what erasure will delete, and do it when the editor confirms."""
+    _require_confirmer(request.user)
+    erasure_request = get_object_or_404(
+        ErasureRequest.objects.select_related("storyteller", "story"),
+        pk=pk,
+        confirmed_at__isnull=True,
+        story__isnull=False,
+    )
+    story = erasure_request.story.specific
+    if request.method == "POST":
+        try:
+            done = erasure.confirm_erasure(erasure_request=erasure_request, editor=request.user)
+        except erasure.ErasureNotPossible as refusal:
+            messages.error(request, str(refusal))
+        else:
+            if done is None:
+                messages.warning(
+                    request,
+                    _(
+                        "The storyteller approved this story again after asking, so their "
+                        "request lapsed. Nothing was erased."
+                    ),
+                )
+            else:
+                messages.success(request, _("Erased. The consent ledger keeps only tombstones."))
+        return redirect("consent_erasure_requests")
+    return TemplateResponse(
+        request,
+        "consent/admin/confirm_erasure.html",
+        {
+            "erasure_request": erasure_request,
+            "story": story,
+            "possible": erasure.may_be_erased(story) and not erasure.has_lapsed(erasure_request),
+            "preview": erasure.what_erasure_deletes(erasure_request),
+        },
+    )

@@ -3,8 +3,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from .models import Storyteller
+from stories.models import StoryPage
+
+from .models import Channel, Storyteller
 from .redaction import clean_terms, fold
+from .selectors import today
+from .services import Scope
 
 # Shorter than this, a "word" would refuse half of every story ("a", "I").
 MIN_PRIVATE_WORD_LENGTH = 2
@@ -90,3 +94,71 @@ class StorytellerForm(WagtailAdminModelForm):
         kept = [term for term in current.private_term_list() if fold(term) not in removed]
         self.instance.private_terms = "\n".join(clean_terms([*kept, *typed]))
         return super().save(commit=True)
+
+
+UNTIL_WITHDRAWN = "withdrawn"
+UNTIL_DATE = "date"
+
+
+class ScopeForm(forms.Form):
+    """Where the story may appear, how to name them, the photo, and for how long."""
+
+    channels = forms.MultipleChoiceField(
+        label=_("Where may your story appear?"),
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one place, or ask for changes instead.")},
+    )
+    byline = forms.ChoiceField(
+        label=_("How should we name you?"),
+        choices=StoryPage.Byline.choices,
+        widget=forms.RadioSelect,
+    )
+    image_allowed = forms.TypedChoiceField(
+        label=_("May we show the photo?"),
+        choices=[("yes", _("Yes, show the photo")), ("no", _("No, don't show it"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    until = forms.ChoiceField(
+        label=_("For how long?"),
+        choices=[
+            (UNTIL_WITHDRAWN, _("Until I withdraw it")),
+            (UNTIL_DATE, _("Until a date I choose")),
+        ],
+        widget=forms.RadioSelect,
+        initial=UNTIL_WITHDRAWN,
+    )
+    valid_until = forms.DateField(
+        label=_("Last day it may appear"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, story=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_photo = bool(story and story.image_id)
+        if not self.has_photo:
+            del self.fields["image_allowed"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("until") == UNTIL_DATE:
+            chosen = data.get("valid_until")
+            if chosen is None:
+                self.add_error("valid_until", _("Choose the last day, or pick “until I withdraw”."))
+            elif chosen < today():
+                self.add_error("valid_until", _("Choose a day that has not passed yet."))
+        if self.has_photo and data.get("image_allowed") is None:
+            self.add_error("image_allowed", _("Tell us whether we may show the photo."))
+        return data
+
+    def scope(self):
+        data = self.cleaned_data
+        return Scope(
+            channels=tuple(data["channels"]),
+            byline=data["byline"],
+            image_allowed=bool(data.get("image_allowed")),
+            valid_until=data["valid_until"] if data["until"] == UNTIL_DATE else None,
+        )

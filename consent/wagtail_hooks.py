@@ -13,13 +13,14 @@ from .admin_panels import StorytellerDecisionsPanel
 from .admin_views import (
     StorytellerCreateView,
     StorytellerEditView,
+    confirm_erasure,
+    erasure_requests,
     invite,
     mark_notifications_read,
     record_in_person,
 )
 from .forms import StorytellerForm
 from .models import ConsentEntry, Storyteller
-from .rights_views import confirm_erasure, erasure_requests
 
 
 class StorytellerViewSet(ModelViewSet):

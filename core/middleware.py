@@ -23,7 +23,7 @@ class LedgerBusyMiddleware:
             return None
         match = request.resolver_match
         in_portal = match is not None and match.namespace == "portal"
-        base = "consent/portal/base.html" if in_portal else "base.html"
+        base = "portal/base.html" if in_portal else "base.html"
         response = render(request, "core/try_again.html", {"base_template": base}, status=503)
         response["Retry-After"] = "2"
         return response

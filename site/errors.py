@@ -10,11 +10,9 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
-PORTAL_PREFIX = "/my/"
-
 
 def _in_portal(request):
-    return request.path.startswith(PORTAL_PREFIX)
+    return request.path.startswith(settings.SAYSO_PORTAL_PREFIX)
 
 
 def _error_page(request, status, reason=None):
@@ -58,7 +56,7 @@ def locked_out(request, original_response=None, credentials=None):
     cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME)
     response = render(
         request,
-        "portal/locked_out.html",
+        "accounts/locked_out.html",
         {
             "minutes": int(cool_off.total_seconds() // 60),
             "organisation": settings.SAYSO_ORGANISATION,

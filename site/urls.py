@@ -8,8 +8,8 @@ from wagtail.contrib.sitemaps.views import sitemap
 from stories.views import ConsentedSitemap, StoriesFeed, search
 
 urlpatterns = [
-    path("my/", include("consent.urls")),
-    path("admin/", include(wagtailadmin_urls)),
+    path(settings.SAYSO_PORTAL_PREFIX.lstrip("/"), include("portal.urls")),
+    path(settings.SAYSO_ADMIN_PREFIX.lstrip("/"), include(wagtailadmin_urls)),
     path("api/v3/", wagtail_api_v3.urls),
 ]
 

@@ -46,7 +46,14 @@ logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "sayso:page-generation"
 PAGE_KEY_PREFIX = "sayso:page:"
-NOT_CACHED_PREFIXES = ("/admin/", "/my/", "/api/", "/static/", "/media/", "/__")
+NOT_CACHED_PREFIXES = (
+    settings.SAYSO_ADMIN_PREFIX,
+    settings.SAYSO_PORTAL_PREFIX,
+    "/api/",
+    "/static/",
+    "/media/",
+    "/__",
+)
 # Browsers and shared caches must come back to us every time, so a purge always wins.
 PUBLIC_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.template.response import TemplateResponse
 
 from .models import StoryGone
@@ -26,7 +27,6 @@ class PrivacyHeadersMiddleware:
     "Origin: null" with a POST and Django's CSRF check refuses it.)"""
 
     PERMISSIONS = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    FORM_PREFIXES = ("/admin/", "/my/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,6 +34,6 @@ class PrivacyHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", self.PERMISSIONS)
-        if not request.path.startswith(self.FORM_PREFIXES):
+        if not request.path.startswith((settings.SAYSO_ADMIN_PREFIX, settings.SAYSO_PORTAL_PREFIX)):
             response.setdefault("Referrer-Policy", "no-referrer")
         return response

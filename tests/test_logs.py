@@ -196,7 +196,7 @@ def test_a_server_error_shows_a_plain_page_and_logs_where_but_not_what(
     written = log_output.getvalue()
     assert "Internal Server Error: /my/" in written
     assert "builtins.RuntimeError (message withheld)" in written
-    assert "consent/views.py" in written  # where it happened is kept, for fixing it
+    assert "portal/views/stories.py" in written  # where it happened is kept, for fixing it
     for secret in ("Crossing at Malaba", PERSONAL["legal_name"], CLIENT_IP, "nk-4471"):
         assert secret not in page
         assert secret not in written

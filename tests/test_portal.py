@@ -29,12 +29,12 @@ from django.utils.http import urlsafe_base64_encode
 from wagtail.models import Revision, TaskState
 from wagtail.test.utils.form_data import querydict_from_html
 
+from accounts.middleware import LAST_SEEN
 from compensation.models import Agreement, CompensationResponse
 from compensation.services import record_payment
 from consent import services
 from consent.diff import html_to_text
 from consent.exceptions import ConsentRequired
-from consent.middleware import LAST_SEEN
 from consent.models import (
     ConsentEntry,
     Invitation,
@@ -43,7 +43,7 @@ from consent.models import (
     StorytellerReviewTask,
 )
 from consent.selectors import revision_content_hash, today
-from consent.urls import urlpatterns as PORTAL_URLPATTERNS
+from portal.urls import urlpatterns as PORTAL_URLPATTERNS
 from stories.models import StoryPage
 
 from .conftest import PASSWORD, approve
@@ -1131,7 +1131,7 @@ def executable_markup(html):
     soup = BeautifulSoup(html, "html.parser")
     found = []
     for tag in soup.find_all(True):
-        if tag.name == "script" and not (tag.get("src") or "").endswith("consent/portal.js"):
+        if tag.name == "script" and not (tag.get("src") or "").endswith("portal/portal.js"):
             found.append(str(tag))
         if tag.name in ("iframe", "object", "embed", "svg", "math", "style", "base"):
             found.append(str(tag))

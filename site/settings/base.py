@@ -14,10 +14,16 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Where the admin and the storytellers' portal live: written once, here (site/urls.py mounts
+# them; middleware and the page cache tell them apart by these).
+SAYSO_ADMIN_PREFIX = "/admin/"
+SAYSO_PORTAL_PREFIX = "/my/"
+
 INSTALLED_APPS = [
     # Our apps come first so their templates and management commands take precedence
     # (consent overrides wagtail's publish_scheduled to skip unconsented revisions).
     "consent",
+    "portal",
     "stories",
     "advisory",
     "workspace",
@@ -66,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "consent.middleware.StorytellerSessionMiddleware",
+    "accounts.middleware.StorytellerSessionMiddleware",
     # Editors who added an authenticator give its code before the admin opens (accounts/).
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.AdminSecondStepMiddleware",
@@ -96,7 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "consent.context_processors.portal",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -168,7 +174,7 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Sayso <no-reply@sayso.invalid>")
 
-LOGIN_URL = "/my/login/"
+LOGIN_URL = SAYSO_PORTAL_PREFIX + "login/"
 AUTHENTICATION_BACKENDS = [
     # Throttles repeated failed logins on the portal and the admin alike.
     "axes.backends.AxesStandaloneBackend",
@@ -179,7 +185,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 # Lock by account, and record no IP addresses: storytellers' whereabouts are not ours to keep.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_CLIENT_IP_CALLABLE = "consent.middleware.no_client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.no_client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 # Axes logs each sign-in with the user name, address and browser; ours logs the route only.
 AXES_CLIENT_STR_CALLABLE = "sayso.logs.axes_client_str"
@@ -286,7 +292,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     # Wagtail's admin relies on inline scripts and styles; it is for staff only.
-    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "EXCLUDE_URL_PREFIXES": [SAYSO_ADMIN_PREFIX],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
