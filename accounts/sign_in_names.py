@@ -106,11 +106,10 @@ def find_account(identifier):
     if not identifier or len(identifier) > 254:
         return None
     users = get_user_model()._default_manager.filter(is_active=True)
-    if "@" in identifier:
-        matches = list(users.filter(email__iexact=identifier)[:2])
-        return matches[0] if len(matches) == 1 else None
+    # The user name exactly as it is first: older accounts (editors' too) may have an "@" in it.
     exact = users.filter(username=identifier).first()
     if exact is not None:
         return exact
-    matches = list(users.filter(username__iexact=identifier)[:2])
+    field = "email__iexact" if "@" in identifier else "username__iexact"
+    matches = list(users.filter(**{field: identifier})[:2])
     return matches[0] if len(matches) == 1 else None

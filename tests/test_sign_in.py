@@ -143,6 +143,16 @@ def test_an_account_is_found_by_its_name_in_any_capitals_or_by_its_email(amara, 
         assert find_account(typed) is None, typed
 
 
+def test_an_older_user_name_with_an_at_sign_still_signs_in(db):
+    user = get_user_model().objects.create_user(
+        username="nkechi@office", email="nkechi@example.org", password=PASSWORD
+    )
+
+    assert find_account("nkechi@office") == user
+    assert find_account("nkechi@example.org") == user
+    assert sign_in(PortalClient(), "nkechi@office").status_code == 302
+
+
 def test_an_email_address_shared_by_two_accounts_opens_neither(amara, lucia):
     for storyteller in (amara, lucia):
         storyteller.user.email = "family@example.org"
