@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# tests/test_project.py also checks that makemigrations finds nothing to do. The Redis fault
+# tests/integration/project/test_project.py also checks that makemigrations finds nothing to do. The Redis fault
 # and shared-cache tests use their own Redis database (this machine kind runs Redis).
 SAYSO_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export SAYSO_TEST_REDIS_URL

@@ -6,7 +6,6 @@ holds only for exactly what the member was shown: the campaign's fields, its ima
 each story that appeared, as readers get it.
 """
 
-from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, TaskState
 
 from consent.selectors import content_hash
@@ -41,12 +40,12 @@ def review_hash(content):
 
 def _decisions(campaign):
     """The group's decisions on this campaign (an alias shares its original's), newest first."""
-    page_id = campaign.alias_of_id or campaign.pk
-    return AdvisoryReviewTaskState.objects.filter(
-        status__in=[TaskState.STATUS_APPROVED, TaskState.STATUS_REJECTED],
-        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-        workflow_state__object_id=str(page_id),
-    ).order_by("-finished_at", "-pk")
+    page = Page(pk=campaign.alias_of_id) if campaign.alias_of_id else campaign
+    return (
+        AdvisoryReviewTaskState.objects.for_instance(page)
+        .filter(status__in=[TaskState.STATUS_APPROVED, TaskState.STATUS_REJECTED])
+        .order_by("-finished_at", "-pk")
+    )
 
 
 def latest_decision(campaign):
@@ -105,14 +104,7 @@ def reviews_waiting_for(user):
 
 def review_waiting_on(campaign_pk, user):
     """The advisory review of this campaign this user may finish, or None."""
-    return (
-        reviews_waiting_for(user)
-        .filter(
-            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-            workflow_state__object_id=str(campaign_pk),
-        )
-        .first()
-    )
+    return reviews_waiting_for(user).for_instance(Page(pk=campaign_pk)).first()
 
 
 def finished_reviews():

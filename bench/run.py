@@ -41,6 +41,10 @@ def configure(workdir, database_url=None):
 
     os.environ.setdefault("SAYSO_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    # Production requires a mail server; the benchmark sends nothing anywhere.
+    os.environ.setdefault("EMAIL_URL", "dummymail://")
+    # No worker runs here: search indexing and take-downs happen in the request, as before.
+    os.environ.setdefault("SAYSO_TASKS_BACKEND", "immediate")
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
     os.environ["STATIC_ROOT"] = str(workdir / "static")

@@ -1,13 +1,12 @@
 """Admin views for editors: recording payments and corrections, and in-person answers."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
-
-from stories.models import StoryPage
 
 from . import money, selectors, services
 from .forms import EndAgreementForm, InPersonDeclineForm, ReversalForm
@@ -26,7 +25,11 @@ class AgreementCreateView(CreateView):
     def get_initial_form_instance(self):
         agreement = Agreement(agreed_by=self.request.user)
         story_pk = self.request.GET.get("story", "")
-        story = StoryPage.objects.filter(pk=story_pk).first() if story_pk.isdigit() else None
+        story = (
+            apps.get_model("stories", "StoryPage").objects.filter(pk=story_pk).first()
+            if story_pk.isdigit()
+            else None
+        )
         if story is not None:
             agreement.story = story
             agreement.storyteller_id = story.storyteller_id
@@ -200,7 +203,7 @@ def correct_payment(request, pk):
 
 def record_declined_in_person(request, pk):
     """Record that a storyteller said in person, before a witness, they'd rather not be paid."""
-    story = get_object_or_404(StoryPage, pk=pk)
+    story = get_object_or_404(apps.get_model("stories", "StoryPage"), pk=pk)
     if not request.user.has_perm("compensation.change_agreement"):
         raise PermissionDenied
     form = InPersonDeclineForm(request.POST if request.method == "POST" else None)

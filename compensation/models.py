@@ -9,6 +9,7 @@ import secrets
 import uuid
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -741,8 +742,7 @@ class CompensationResponse(LedgerEntry):
         return []
 
     def check_before_append(self):
-        from stories.models import StoryPage
-
+        StoryPage = apps.get_model("stories", "StoryPage")  # stories is built on compensation
         if self.response == self.Response.DECLINED and self.agreement_id is not None:
             paid = Agreement.objects.get(pk=self.agreement_id).balance().paid
             if paid > 0:
@@ -830,8 +830,7 @@ class CompensationResponse(LedgerEntry):
             return str(self.payment)
         if self.agreement_id:
             return str(self.agreement)
-        from stories.models import StoryPage
-
+        StoryPage = apps.get_model("stories", "StoryPage")  # stories is built on compensation
         story = StoryPage.objects.filter(pk=self.story_id).first() if self.story_id else None
         return story.title if story else ""
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps
 from django.db.models import Prefetch
 
 from .balances import Balance, per_currency
@@ -92,8 +93,7 @@ def story_choice(story):
 
 def stories_without_agreement(storyteller):
     """The storyteller's stories nobody has agreed a payment for, each with their choice."""
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")  # stories is built on compensation
     stories = (
         StoryPage.objects.filter(storyteller=storyteller, alias_of__isnull=True)
         .exclude(agreements__storyteller=storyteller)

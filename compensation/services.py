@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from consent.exceptions import NotTheStoryteller
 from core.db import retrying
+from core.in_person import witness_named
 from core.ledger import lock_head
 
 from .models import Agreement, AgreementChange, CompensationResponse, Payment, today
@@ -197,12 +198,10 @@ def _who_records(storyteller, user, recorded_by, witness_name):
         return {"method": CompensationResponse.Method.PORTAL}
     if not recorded_by.has_perm("compensation.change_agreement"):
         raise NotTheStoryteller(_("You can't record this for the storyteller."))
-    if not witness_name.strip():
-        raise PaymentRefused(_("Name the witness who was there."))
     return {
         "method": CompensationResponse.Method.IN_PERSON,
         "recorded_by": recorded_by,
-        "witness_name": witness_name.strip(),
+        "witness_name": witness_named(witness_name, refusal=PaymentRefused),
     }
 
 

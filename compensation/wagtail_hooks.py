@@ -7,8 +7,9 @@ from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
+
+from core.permissions import APPEND_ONLY, READ_ONLY, LedgerPolicy
 
 from . import selectors
 from .admin_views import (
@@ -22,9 +23,9 @@ from .admin_views import (
     end_agreement,
     record_declined_in_person,
 )
+from .filters import AgreementStatusFilterSet
 from .forms import AgreementForm, PaymentForm, PaymentPreferenceForm
 from .models import (
-    AGREEMENT_STATUS_LABELS,
     PAYMENT_ANSWER_LABELS,
     Agreement,
     CompensationResponse,
@@ -32,48 +33,21 @@ from .models import (
     PaymentPreference,
 )
 
-
-class LedgerPolicy(ModelPermissionPolicy):
-    """Entries are added, and read; nobody changes or deletes one (corrections are entries)."""
-
-    refused = ("change", "delete")
-
-    def user_has_permission(self, user, action):
-        if action in self.refused:
-            return False
-        return super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-
-class AnswersPolicy(LedgerPolicy):
-    """Only storytellers answer, in the portal (or editors with a witness, through a service)."""
-
-    refused = ("add", "change", "delete")
-
-
-register_permission_policy(Payment, LedgerPolicy(Payment))
-register_permission_policy(CompensationResponse, AnswersPolicy(CompensationResponse))
+# Payments are added, and read; nobody changes or deletes one (corrections are entries).
+register_permission_policy(Payment, LedgerPolicy(Payment, refused=APPEND_ONLY))
+# Only storytellers answer, in the portal (or editors with a witness, through a service).
+register_permission_policy(
+    CompensationResponse, LedgerPolicy(CompensationResponse, refused=READ_ONLY)
+)
 
 
 # -- agreements ------------------------------------------------------------------------------
 
 
-class AgreementFilterSet(WagtailFilterSet):
-    status = django_filters.ChoiceFilter(
-        label=_("Status"),
-        choices=[(code, AGREEMENT_STATUS_LABELS[code]) for code in selectors.STATUSES],
-        method="filter_status",
-        empty_label=_("Any"),
-    )
-
+class AgreementFilterSet(AgreementStatusFilterSet):
     class Meta:
         model = Agreement
         fields = ["storyteller", "work", "currency"]
-
-    def filter_status(self, queryset, name, value):
-        return selectors.filter_by_status(queryset, value)
 
 
 AGREEMENT_COLUMNS = [

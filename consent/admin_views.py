@@ -2,6 +2,7 @@
 storytellers' requests for erasure."""
 
 from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -12,8 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import CreateView, EditView
-
-from stories.models import StoryPage
 
 from . import erasure, services
 from .exceptions import ConsentRequired
@@ -101,7 +100,7 @@ class InPersonConsentForm(ScopeForm):
 
 def record_in_person(request, pk):
     """Record a decision the storyteller made in person (the portal is the usual way)."""
-    story = get_object_or_404(StoryPage, pk=pk)
+    story = get_object_or_404(apps.get_model("stories", "StoryPage"), pk=pk)
     if not story.permissions_for_user(request.user).can_edit():
         raise PermissionDenied
     revision = story.get_latest_revision()

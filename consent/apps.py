@@ -6,4 +6,4 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self):
-        from . import signals  # noqa: F401  (signal receivers)
+        from . import publication, signals  # noqa: F401  (receivers, system check)

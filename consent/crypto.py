@@ -6,8 +6,6 @@ the first key, and `manage.py rotate_encryption_keys` re-encrypts everything und
 A database dump therefore holds only ciphertext; the keys live in the environment.
 """
 
-import base64
-import hashlib
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -26,11 +24,6 @@ def _fernet_for(keys):
 def fernet():
     """The MultiFernet for the configured keys (the first one encrypts)."""
     return _fernet_for(tuple(settings.SAYSO_ENCRYPTION_KEYS))
-
-
-def derive_dev_key(secret):
-    """A stable key derived from a secret, for development and tests only."""
-    return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode()
 
 
 def encrypt(value):

@@ -27,6 +27,7 @@ from .crypto import EncryptedTextField
 from .exceptions import NotTheStoryteller
 from .models import ConsentEntry, ErasureRequest, Notification, Storyteller, is_storyteller_of
 from .selectors import is_withdrawn
+from .signals import story_erased
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def _tell_confirmers(story):
     from django.conf import settings
     from django.urls import reverse
 
-    from .notifications import send_plain_email
+    from .notifications import enqueue_email
 
     recipients = list(confirmers())
     for user in recipients:
@@ -155,15 +156,9 @@ def _tell_confirmers(story):
             story=story,
             storyteller_id=story.storyteller_id,
         )
-    addresses = [user.email for user in recipients if user.email]
-    if addresses:
-        link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("consent_erasure_requests")
-        body = _("A storyteller asked for a story to be erased.\n\nConfirm it in Sayso: %(link)s\n")
-        transaction.on_commit(
-            lambda: send_plain_email.enqueue(
-                addresses, _("Sayso: a request waits for you"), body % {"link": link}
-            )
-        )
+    link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("consent_erasure_requests")
+    body = _("A storyteller asked for a story to be erased.\n\nConfirm it in Sayso: %(link)s\n")
+    enqueue_email(recipients, _("Sayso: a request waits for you"), body % {"link": link})
 
 
 @transaction.atomic
@@ -220,9 +215,6 @@ def erase_story(story, *, storyteller, confirmed_by):
     entries become tombstones. `storyteller` is the one who asked (the request names her),
     whatever the story's storyteller field says now. Call in a transaction, after checking
     she asked for it (confirm_erasure does both)."""
-    from stories.cache import delete_cached_pages, purge_story
-    from stories.search import remove_from_search
-
     story = story.specific
     aliases = list(story.aliases.all().specific())
     pages = [*aliases, story]
@@ -246,7 +238,9 @@ def erase_story(story, *, storyteller, confirmed_by):
         confirmed_by=confirmed_by
     )
     erase_compensation_records(story, storyteller=storyteller, last_story=last_story)
-    remove_from_search(pages)
+    # The public site drops it from search now and deletes its cached copies once the
+    # erasure is committed (stories.signals).
+    story_erased.send(sender=type(story), story=story, pages=pages)
     _delete_page_history(page_ids)
     for page in pages:
         page.delete()
@@ -257,10 +251,6 @@ def erase_story(story, *, storyteller, confirmed_by):
     if last_story:
         erase_personal_fields(storyteller)
     _compact_search_index()
-    # Cached copies are deleted from the cache store, not only made unreachable. The erasure
-    # is committed by then: a failure here is logged, not turned into an error page.
-    transaction.on_commit(lambda: purge_story(story, pages), robust=True)
-    transaction.on_commit(delete_cached_pages, robust=True)
 
 
 def erase_compensation_records(story, *, storyteller, last_story):
@@ -276,7 +266,11 @@ def erase_compensation_records(story, *, storyteller, last_story):
     """
     if not apps.is_installed("compensation"):
         return
-    from compensation.models import Agreement, CompensationResponse, PaymentPreference
+    # Compensation is built on consent: its models are named, not imported.
+    Agreement, CompensationResponse, PaymentPreference = (
+        apps.get_model("compensation", name)
+        for name in ("Agreement", "CompensationResponse", "PaymentPreference")
+    )
 
     her_agreements = Agreement.objects.filter(story_id=story.pk, storyteller_id=storyteller.pk)
     answers = CompensationResponse.objects.filter(storyteller_id=storyteller.pk)
@@ -317,8 +311,8 @@ def _photos_only_these_pages_use(page_ids):
     from wagtail.images import get_image_model
     from wagtail.models import Page, ReferenceIndex, Revision
 
-    from stories.models import CampaignPage, StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
+    CampaignPage = apps.get_model("stories", "CampaignPage")
     keys = [str(pk) for pk in page_ids]
     page_type = ContentType.objects.get_for_model(Page)
     revisions = Revision.page_revisions.filter(object_id__in=keys)
@@ -349,8 +343,7 @@ def _delete_page_history(page_ids):
     from wagtail.admin.models import EditingSession
     from wagtail.models import Page, PageLogEntry, Revision, WorkflowState
 
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     keys = [str(pk) for pk in page_ids]
     page_type = ContentType.objects.get_for_model(Page)
     WorkflowState.objects.filter(base_content_type=page_type, object_id__in=keys).delete()

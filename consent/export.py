@@ -62,8 +62,7 @@ WHAT_IS_EXPORTED = {
 def storyteller_export(storyteller):
     """The storyteller's profile, her versions of her stories, her decisions, payments,
     advisory reviews and notifications, as a JSON-ready dict."""
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     entries = list(
         ConsentEntry.objects.filter(storyteller=storyteller)
         .select_related("story", "storyteller")
@@ -130,7 +129,7 @@ def _advisory_reviews(storyteller):
     """Her decisions as a member of the advisory group, with her comments."""
     if not apps.is_installed("advisory"):
         return []
-    from advisory.models import AdvisoryReviewTaskState
+    AdvisoryReviewTaskState = apps.get_model("advisory", "AdvisoryReviewTaskState")
 
     labels = {
         TaskState.STATUS_APPROVED: "approved",

@@ -3,9 +3,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from stories.models import StoryPage
-
-from .models import Channel, Storyteller
+from .models import Byline, Channel, Storyteller
 from .redaction import clean_terms, fold
 from .selectors import today
 from .services import Scope
@@ -111,7 +109,7 @@ class ScopeForm(forms.Form):
     )
     byline = forms.ChoiceField(
         label=_("How should we name you?"),
-        choices=StoryPage.Byline.choices,
+        choices=Byline.choices,
         widget=forms.RadioSelect,
     )
     image_allowed = forms.TypedChoiceField(

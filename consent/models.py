@@ -106,6 +106,15 @@ class Channel(models.TextChoices):
     PRESS = "press", _("Press")
 
 
+class Byline(models.TextChoices):
+    """How readers see the storyteller named: what she agrees to (a grant's byline) and what
+    a story page shows (StoryPage.Byline is this)."""
+
+    PSEUDONYM = "pseudonym", _("Pseudonym")
+    FIRST_NAME = "first_name", _("First name")
+    ANONYMOUS = "anonymous", _("Anonymous")
+
+
 class ConsentEntryQuerySet(AppendOnlyQuerySet):
     def reduce_to_tombstones(self, *, confirmed_by):
         """Erase these entries' personal payload, keeping their place and hash in the chain.
@@ -316,9 +325,7 @@ class ConsentEntry(LedgerEntry):
         return [labels.get(channel, channel) for channel in self.channels]
 
     def byline_label(self):
-        from stories.models import StoryPage
-
-        return dict(StoryPage.Byline.choices).get(self.byline, self.byline)
+        return dict(Byline.choices).get(self.byline, self.byline)
 
 
 class StorytellerReviewTaskState(TaskState):

@@ -9,23 +9,40 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_tasks import task
+
+from core.tasks import retried_task
 
 from .models import Notification, Storyteller
 
 EDITORS_GROUP = "Editors"
 
 
-@task()
-def send_plain_email(recipients, subject, body):
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+@retried_task()
+def email_users(user_ids, subject, body):
+    """Email these people, looked up now: the queued task holds ids, never an address.
 
-
-def _enqueue_email(recipients, subject, body):
+    A storyteller who has since chosen not to be emailed (or left) is skipped.
+    """
+    not_by_email = Q(storyteller__isnull=False) & ~Q(
+        storyteller__contact_preference=Storyteller.Contact.EMAIL
+    )
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
+    recipients = [user.email for user in users.exclude(not_by_email).order_by("pk")]
     if recipients:
-        transaction.on_commit(lambda: send_plain_email.enqueue(recipients, subject, body))
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return len(recipients)
+
+
+def enqueue_email(users, subject, body):
+    """Email these people once the current transaction commits (a task, retried)."""
+    user_ids = [user.pk for user in users if user.email]
+    if user_ids:
+        transaction.on_commit(
+            lambda: email_users.enqueue(user_ids, str(subject), str(body)), robust=True
+        )
 
 
 def notify_storyteller_ready(story):
@@ -39,8 +56,8 @@ def notify_storyteller_ready(story):
     )
     if storyteller.contact_preference == Storyteller.Contact.EMAIL and storyteller.user.email:
         link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("portal:home")
-        _enqueue_email(
-            [storyteller.user.email],
+        enqueue_email(
+            [storyteller.user],
             _("Something is ready for you on Sayso"),
             _("Something is ready for you on Sayso.\n\n%(link)s\n") % {"link": link},
         )
@@ -94,8 +111,8 @@ def notify_editors(kind, story, *, storyteller=None, link=None):
         link or reverse("wagtailadmin_pages:edit", args=[story.pk])
     )
     message = _(EDITOR_MESSAGES[kind]) % {"name": storyteller.pseudonym}
-    _enqueue_email(
-        [user.email for user in recipients if user.email],
+    enqueue_email(
+        recipients,
         _("Sayso: a storyteller responded"),
         _("%(message)s\n\nOpen it in Sayso: %(link)s\n") % {"message": message, "link": link},
     )

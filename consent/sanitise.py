@@ -5,6 +5,10 @@ import re
 import bleach
 from django.utils.html import strip_tags
 
+# The rich-text features of a story (stories.models uses them for its body field): what a
+# storyteller can also write in the portal, nothing that embeds third-party content or lets
+# layout hide words from the person who approves them.
+STORY_RICH_TEXT_FEATURES = ["bold", "italic", "ol", "ul", "link"]
 # The portal editor's features: paragraphs, bold, italic, lists and links. Nothing else
 # survives, so pasted or hostile markup can't add scripts, styles, images or frames.
 ALLOWED_TAGS = {"p", "br", "b", "i", "ul", "ol", "li", "a"}
@@ -51,8 +55,6 @@ def as_wagtail_stores_it(html):
     are kept through cleaning, so cleaning twice gives the same text.
     """
     from wagtail.admin.rich_text.converters.contentstate import ContentstateConverter
-
-    from stories.models import STORY_RICH_TEXT_FEATURES
 
     converter = ContentstateConverter(STORY_RICH_TEXT_FEATURES)
     return converter.to_database_format(converter.from_database_format(html))

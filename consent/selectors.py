@@ -15,7 +15,9 @@ from core.hashing import sha256_of
 from images.embeds import embedded_image_ids
 
 from . import redaction
+from .exceptions import ConsentRequired
 from .models import Channel, ConsentEntry, Storyteller
+from .publication import publication_checks
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +108,20 @@ class Verdict:
             )
             % {"name": name, "chosen": self.extra.get("chosen", "")},
             "image": _("%(name)s did not agree to show the photo.") % {"name": name},
-            "no_payment_agreed": _(
-                "No payment is agreed with %(name)s for this story yet. Record an agreement "
-                "for it, or %(name)s can choose not to be paid."
-            )
-            % {"name": name},
             "private_term": self._private_term_reason(name),
             "private_term_any": self._private_term_any_reason(),
             "no_private_words": _("No storyteller's private words are on this page."),
-            "unchecked": _("Sayso could not check %(name)s's approval of this version.")
-            % {"name": name},
+            "unchecked": (
+                _("Sayso could not check %(name)s's approval of this version.") % {"name": name}
+                if name
+                else _("Sayso could not check whether this version may be published.")
+            ),
         }
         return messages[self.code]
+
+    def refusal(self):
+        """The exception a publish door raises for this verdict (the model guards do)."""
+        return ConsentRequired(self.reason)
 
     def _labels(self):
         return [str(PUBLIC_FIELD_LABELS.get(part, part)) for part in self.extra.get("fields", [])]
@@ -148,14 +152,56 @@ class Verdict:
 def publication_verdict(
     page, *, require_website=True, on_day=None, entries=None, rendered=None, publishing=True
 ):
-    """May this story page, with exactly its current field values, be public — and if not, why?
+    """May this page, with exactly its current field values, be public — and if not, why?
 
     Every door asks this: the page's save guard, the editor's form and panel, the workflow's
-    finish action, serving, listings, feeds, the expiry sweep and the portal. ``entries``
-    (the story's ledger entries, newest first) may be passed in by batch callers; serving
-    passes the ``rendered`` page too, so the guard also reads exactly what a reader would get.
-    The organisation's payment rule (compensation) gates going live, not staying live:
-    serving, listings and the expiry sweep pass ``publishing=False`` and pay nothing for it.
+    finish action, serving, listings, feeds, the expiry sweep and the portal. It runs the
+    checks named in ``SAYSO_PUBLICATION_CHECKS`` (consent.publication) in order: the first
+    refusal is the answer; otherwise the page may be public only if some check approved it
+    (for a story, consent's own rule, storyteller_consent). It fails closed: a check that
+    can't be loaded or raises is logged and refuses ("unchecked").
+
+    ``entries`` (the story's ledger entries, newest first) may be passed in by batch callers;
+    serving passes the ``rendered`` page too, so the guard also reads exactly what a reader
+    would get. Rules that gate going live, not staying live (the payment rule), pass when
+    ``publishing=False``, as serving, listings and the expiry sweep ask.
+    """
+    context = {
+        "require_website": require_website,
+        "on_day": on_day,
+        "entries": entries,
+        "rendered": rendered,
+        "publishing": publishing,
+    }
+    storyteller_id = getattr(page, "storyteller_id", None)
+    try:
+        configured = publication_checks()
+    except Exception:
+        logger.exception("The publication checks can't be loaded; page %s stays private", page.pk)
+        return Verdict(False, "unchecked", storyteller_id)
+    approval = None
+    for path, check in configured:
+        try:
+            verdict = check(page, **context)
+        except Exception:
+            logger.exception(
+                "Publication check %s failed on page %s; it stays private", path, page.pk
+            )
+            return Verdict(False, "unchecked", storyteller_id)
+        if verdict is None:
+            continue
+        if not verdict.allowed:
+            return verdict
+        approval = approval or verdict
+    return approval or Verdict(False, "unchecked", storyteller_id)
+
+
+def storyteller_consent(
+    page, *, require_website=True, on_day=None, entries=None, rendered=None, publishing=True
+):
+    """Consent's rule (mandatory in SAYSO_PUBLICATION_CHECKS): does her say-so cover this page?
+
+    None for a page that is no story (it has no storyteller field).
 
     Her latest decision is the only one that counts (DESIGN invariant 2): only the story's
     newest grant can make a version public, only for its own words (hash) and scope, and only
@@ -166,6 +212,8 @@ def publication_verdict(
     version does not touch the grant: asking for changes is not a withdrawal, so the version
     she approved may stay public while the editors rework the draft (see latest_decision).
     """
+    if not hasattr(page, "storyteller_id"):
+        return None
     storyteller_id = page.storyteller_id
     if storyteller_id is None:
         return Verdict(False, "no_storyteller")
@@ -201,10 +249,7 @@ def publication_verdict(
         return Verdict(False, "changes_requested", storyteller_id)
     if decision.expiry is not None:
         return Verdict(False, "expired", storyteller_id, on=decision.expiry.created_at.date())
-    verdict = _check_grant_scope(page, grant, storyteller_id, on_day or today(), require_website)
-    if verdict.allowed and publishing and not _payment_settled(story_id, storyteller_id):
-        return Verdict(False, "no_payment_agreed", storyteller_id, grant)
-    return verdict
+    return _check_grant_scope(page, grant, storyteller_id, on_day or today(), require_website)
 
 
 @dataclass(frozen=True)
@@ -266,13 +311,6 @@ def latest_decision(entries):
         changes_requested=changes,
         older_hashes=frozenset(older - {grant.content_hash}),
     )
-
-
-def _payment_settled(story_id, storyteller_id):
-    """The storyteller has a payment agreement for the story, or chose not to be paid."""
-    from compensation.selectors import publishing_policy_allows
-
-    return publishing_policy_allows(story_id, storyteller_id)
 
 
 def _check_grant_scope(page, grant, storyteller_id, on_day, require_website):
@@ -420,8 +458,7 @@ def storyteller_is_fixed(story, stored=None):
     story for someone else. ``stored`` is the page row as saved (the row, not a revision,
     says whether it is a copy or an alias).
     """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Page, TaskState
+    from wagtail.models import TaskState
 
     from .models import StorytellerReviewTask
 
@@ -434,11 +471,11 @@ def storyteller_is_fixed(story, stored=None):
         return True
     if ConsentEntry.objects.filter(story_id=story.pk).exists():
         return True
-    return TaskState.objects.filter(
-        task__in=StorytellerReviewTask.objects.all(),
-        workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-        workflow_state__object_id=str(story.pk),
-    ).exists()
+    return (
+        TaskState.objects.for_instance(story)
+        .filter(task__in=StorytellerReviewTask.objects.all())
+        .exists()
+    )
 
 
 def revision_verdict(revision, *, require_website=True, publishing=True):
@@ -448,36 +485,39 @@ def revision_verdict(revision, *, require_website=True, publishing=True):
     )
 
 
+def story_decision(story):
+    """latest_decision for one story, read from its own ledger entries."""
+    return latest_decision(ConsentEntry.objects.filter(story_id=story.pk).order_by("-sequence"))
+
+
+def grants_in_force(story_ids=None):
+    """Each story's newest grant that no withdrawal or expiry came after (of these stories).
+
+    The ledger read the one way (latest_decision), one query for the lot.
+    """
+    entries = ConsentEntry.objects.filter(story__isnull=False)
+    if story_ids is not None:
+        entries = entries.filter(story_id__in=story_ids)
+    by_story = {}
+    for entry in entries.order_by("-sequence"):
+        by_story.setdefault(entry.story_id, []).append(entry)
+    in_force = {}
+    for story_id, story_entries in by_story.items():
+        decision = latest_decision(story_entries)
+        if decision.grant and decision.withdrawal is None and decision.expiry is None:
+            in_force[story_id] = decision.grant
+    return in_force
+
+
 def consent_has_ended(story):
-    """True when the story's latest decisive entry is a withdrawal or an expiry."""
-    latest = (
-        ConsentEntry.objects.filter(
-            story_id=story.pk,
-            decision__in=[
-                ConsentEntry.Decision.GRANTED,
-                ConsentEntry.Decision.WITHDRAWN,
-                ConsentEntry.Decision.EXPIRED,
-            ],
-        )
-        .order_by("-sequence")
-        .values_list("decision", flat=True)
-        .first()
-    )
-    return latest in (ConsentEntry.Decision.WITHDRAWN, ConsentEntry.Decision.EXPIRED)
+    """True when she withdrew after her newest grant, or that grant was recorded as ended."""
+    decision = story_decision(story)
+    return decision.withdrawal is not None or decision.expiry is not None
 
 
 def is_withdrawn(story):
     """True when the storyteller's most recent say about the story is a withdrawal."""
-    latest = (
-        ConsentEntry.objects.filter(
-            story_id=story.pk,
-            decision__in=[ConsentEntry.Decision.GRANTED, ConsentEntry.Decision.WITHDRAWN],
-        )
-        .order_by("-sequence")
-        .values_list("decision", flat=True)
-        .first()
-    )
-    return latest == ConsentEntry.Decision.WITHDRAWN
+    return story_decision(story).withdrawal is not None
 
 
 def entries_for_storyteller(storyteller):

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -21,9 +22,11 @@ from wagtail.models import Page, TaskState
 
 from core.db import retrying
 from core.hashing import sha256_hex
+from core.in_person import witness_named
 
 from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
 from .models import (
+    Byline,
     Channel,
     ConsentEntry,
     Notification,
@@ -38,6 +41,7 @@ from .selectors import (
     revision_content_hash,
     today,
 )
+from .signals import private_words_changed, story_taken_down
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +56,10 @@ class Scope:
     valid_until: date | None = None
 
     def __post_init__(self):
-        from stories.models import StoryPage
-
         unknown = set(self.channels) - set(Channel.values)
         if unknown or not self.channels:
             raise ValueError(f"Choose at least one place the story may appear: {unknown or ''}")
-        if self.byline not in StoryPage.Byline.values:
+        if self.byline not in Byline.values:
             raise ValueError(f"Unknown byline: {self.byline}")
         if self.valid_until is not None and self.valid_until < today():
             raise ValueError("The end date is in the past.")
@@ -71,8 +73,7 @@ def lock_story(story):
     (On PostgreSQL a row lock; SQLite has no row locks, so a no-op write takes its database
     write lock, unless the transaction already holds it.)
     """
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     story_id = story.alias_of_id or story.pk
     lock_story_row(story_id)
     return StoryPage.objects.get(pk=story_id)
@@ -131,11 +132,10 @@ def _require_revision_of(revision, story):
 def open_review(story):
     """The storyteller review waiting on this story, if any."""
     state = (
-        TaskState.objects.filter(
+        TaskState.objects.for_instance(story)
+        .filter(
             status=TaskState.STATUS_IN_PROGRESS,
             task__in=StorytellerReviewTask.objects.all(),
-            workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
-            workflow_state__object_id=str(story.pk),
         )
         .select_related("revision")
         .first()
@@ -239,8 +239,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
     if not story.permissions_for_user(editor).can_edit():
         raise NotTheStoryteller(_("You can't record consent for this story."))
     _require_revision_of(revision, story)
-    if not witness_name.strip():
-        raise ValueError(_("Name the witness who was there."))
+    witness_name = witness_named(witness_name)
     if is_withdrawn(story) or withdrawn_origin(story):
         raise ConsentRequired(
             _("This story was withdrawn. Only the storyteller can give consent again.")
@@ -254,7 +253,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
         digest=revision_content_hash(revision),
         scope=scope,
         recorded_by=editor,
-        witness_name=witness_name.strip(),
+        witness_name=witness_name,
     )
     _enforce_latest_decision(story)
     return entry
@@ -262,8 +261,7 @@ def record_in_person_consent(*, story, revision, editor, witness_name, scope):
 
 def withdrawn_origin(story):
     """True when the story was copied (or converted from an alias) from a withdrawn story."""
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     origin_id = story.copied_from_id
     seen = set()
     while origin_id and origin_id not in seen:
@@ -292,8 +290,7 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
         # storyteller, or any account (another storyteller) could take a story down.
         if not story.permissions_for_user(recorded_by).can_edit():
             raise NotTheStoryteller(_("You can't record a withdrawal for this story."))
-        if not witness_name.strip():
-            raise ValueError(_("Name the witness who was there."))
+        witness_name = witness_named(witness_name)
         method = ConsentEntry.Method.IN_PERSON
     else:
         _require_storyteller(user, story)
@@ -314,9 +311,11 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
 
 
 def take_down(story, *, log_action="sayso.take_down", keep_review=False):
-    """Remove a story from every public place: pages, aliases, search, renditions, caches."""
-    from stories.cache import purge_story
-    from stories.search import remove_from_search
+    """Remove a story from every public place: pages, aliases, search, renditions, caches.
+
+    Search and cached pages are the public site's (stories.signals, on story_taken_down).
+    """
+    from images.services import take_down_story_renditions
 
     review = None if keep_review else open_review(story)
     if review is not None:
@@ -331,13 +330,8 @@ def take_down(story, *, log_action="sayso.take_down", keep_review=False):
         if alias.live:
             UnpublishPageAction(alias, user=None).execute(skip_permission_checks=True)
     pages = [story, *aliases]
-    remove_from_search(pages)
-    # Wagtail re-indexes on save; undo that once the transaction commits, too.
-    transaction.on_commit(lambda: remove_from_search(pages))
-    from images.services import take_down_story_renditions
-
     take_down_story_renditions(story, reason=log_action)
-    purge_story(story, pages)
+    story_taken_down.send(sender=type(story), story=story, pages=pages)
 
 
 def take_down_stories_with_private_words(storyteller):
@@ -347,8 +341,7 @@ def take_down_stories_with_private_words(storyteller):
     added after publication must not stay public. Like a withdrawal, minus the ledger entry:
     the storyteller's consent stands, and a corrected version can be approved again.
     """
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     taken_down = []
     # Aliases go down with their original (take_down), so only originals are checked.
     live = (
@@ -374,9 +367,7 @@ def take_down_stories_with_private_words(storyteller):
         )
     elif not others:
         # Cached pages are rendered text; the serve-time check must see fresh pages.
-        from stories.cache import purge_all
-
-        purge_all()
+        private_words_changed.send(sender=type(storyteller), storyteller=storyteller)
     return taken_down
 
 
@@ -390,16 +381,19 @@ def take_down_other_pages_with_private_words(storyteller):
     """
     from django.db.models import Q
 
-    from stories.models import (
-        CampaignIndexPage,
-        CampaignPage,
-        ContentWarning,
-        HomePage,
-        StoryIndexPage,
-        StoryPage,
-        Topic,
+    # The public site's page types, by name: stories is built on consent.
+    CampaignIndexPage, CampaignPage, ContentWarning, HomePage, StoryIndexPage, StoryPage, Topic = (
+        apps.get_model("stories", name)
+        for name in (
+            "CampaignIndexPage",
+            "CampaignPage",
+            "ContentWarning",
+            "HomePage",
+            "StoryIndexPage",
+            "StoryPage",
+            "Topic",
+        )
     )
-
     terms = storyteller.guarded_terms()
     if not terms:
         return []
@@ -461,8 +455,7 @@ def expire_due_grants(on_day=None):
     due = ConsentEntry.objects.filter(
         decision=ConsentEntry.Decision.GRANTED, valid_until__lt=on_day, story__isnull=False
     ).values_list("story_id", flat=True)
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     for story_id in sorted(set(due)):
         with transaction.atomic():
             story = lock_story(StoryPage(pk=story_id))

@@ -1,12 +1,25 @@
-"""Keeps new story indexes under the default storyteller review workflow."""
+"""Consent's signals, and its receivers that keep new story indexes under review.
+
+Consent is built under the public site (stories imports consent, never the reverse): when a
+decision takes pages off the site, consent says so with these signals and the site's
+receivers (stories.signals) clear what it serves from: search, cached pages.
+"""
 
 from django.db import transaction
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from wagtail.models import Workflow, WorkflowPage
 from wagtail.signals import task_submitted
 
 DEFAULT_WORKFLOW_NAME = "Story review"
+
+# A story and its aliases left the public site (withdrawal, expiry, private words): keyword
+# arguments ``story`` and ``pages``. Sent inside the decision's transaction.
+story_taken_down = Signal()
+# A story and its aliases are being erased, before their rows are deleted: ``story``, ``pages``.
+story_erased = Signal()
+# Someone's private words changed: every page rendered before may show them.
+private_words_changed = Signal()
 
 
 def assign_default_workflow(page):

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import path, reverse_lazy
@@ -6,8 +7,9 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
+
+from core.permissions import READ_ONLY, LedgerPolicy
 
 from .admin_panels import StorytellerDecisionsPanel
 from .admin_views import (
@@ -38,19 +40,8 @@ class StorytellerViewSet(ModelViewSet):
         return StorytellerForm
 
 
-class ReadOnlyPolicy(ModelPermissionPolicy):
-    """The ledger is only ever added to by the consent services; nobody edits it here."""
-
-    def user_has_permission(self, user, action):
-        if action in ("add", "change", "delete"):
-            return False
-        return super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-
-register_permission_policy(ConsentEntry, ReadOnlyPolicy(ConsentEntry))
+# The ledger is only ever added to by the consent services; nobody edits it here.
+register_permission_policy(ConsentEntry, LedgerPolicy(ConsentEntry, refused=READ_ONLY))
 
 
 class ConsentLedgerViewSet(ModelViewSet):
@@ -93,8 +84,7 @@ def keep_stories_with_a_consent_history(request, page):
 def refuse_copies_of_stories_under_erasure(request, page):
     """A copy or alias would keep the words she asked to erase (consent.erasure says why);
     a parent's copy would copy them along, so its stories are checked too."""
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     from .erasure import CopyRefused, refuse_copy_of_story_under_erasure
 
     stories = StoryPage.objects.filter(path__startswith=page.path, alias_of__isnull=True)

@@ -2,6 +2,8 @@
 
 import logging
 
+from django.apps import apps
+
 # Wagtail imports this module while defining WorkflowState, so models load lazily below.
 
 logger = logging.getLogger(__name__)
@@ -16,8 +18,7 @@ def publish_approved_revision(workflow_state, user=None):
     from wagtail.models import TaskState
     from wagtail.workflows import publish_workflow_state
 
-    from stories.models import StoryPage
-
+    StoryPage = apps.get_model("stories", "StoryPage")
     from .models import StorytellerReviewTask
     from .selectors import revision_verdict
 

@@ -1,5 +1,7 @@
 """Reads about public image files: what should be gone from storage and is not."""
 
+from django.apps import apps
+
 from .models import FileTakedown, SaysoRendition
 from .services import rendition_storage
 
@@ -10,8 +12,9 @@ ADMIN_FILTER_PREFIX = "max-"
 
 def public_files_left():
     """Descriptions of public files that a withdrawal or take-down left in storage."""
-    from stories.models import PendingPurge, StoryPage
-
+    # Stories are built on images: their models are named, not imported.
+    PendingPurge = apps.get_model("stories", "PendingPurge")
+    StoryPage = apps.get_model("stories", "StoryPage")
     storage = rendition_storage()
     problems = []
     for takedown in FileTakedown.objects.all():

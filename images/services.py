@@ -10,6 +10,7 @@ until it is gone. ``check_takedowns`` reports any that are left.
 
 import logging
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import F
 
@@ -97,7 +98,9 @@ def take_down_unmatched_renditions(story):
     goes, unless another live page shows it) or blurred it (the sharp ones go). Admin
     thumbnails are renditions too: they go as well and are made again when next needed.
     """
-    from stories.models import CampaignPage, StoryPage
+    # The page types are stories' (built on images): named, not imported.
+    StoryPage = apps.get_model("stories", "StoryPage")
+    CampaignPage = apps.get_model("stories", "CampaignPage")
 
     story = story.consent_story
     shown = _images_shown_by(story)

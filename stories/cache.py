@@ -157,6 +157,13 @@ def _record_pending(error):
 
     logger.error("Cached pages could not be purged (%s); recorded for retry", error)
     PendingPurge.objects.create(reason=str(error)[:500])
+    transaction.on_commit(_enqueue_purge_retry, robust=True)
+
+
+def _enqueue_purge_retry():
+    from .tasks import retry_pending_purges_task
+
+    retry_pending_purges_task.enqueue()
 
 
 def _purge_or_record():

@@ -63,7 +63,7 @@ class CampaignCopyForm(CopyForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.page.specific._needs_advisory_review():
+        if self.page.specific.needs_advisory_review():
             self.fields.pop("publish_copies", None)
             self.fields.pop("alias", None)
 

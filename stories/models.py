@@ -18,9 +18,11 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
-from consent.models import Channel
+from consent.models import Byline, Channel
+from consent.sanitise import STORY_RICH_TEXT_FEATURES
 from images.embeds import bind_file_hashes
 
+from . import guard
 from .forms import (
     CampaignCopyForm,
     CampaignPageForm,
@@ -28,11 +30,10 @@ from .forms import (
     StoryCopyForm,
     StoryPageForm,
 )
+from .guard import StoryGone  # noqa: F401  (stories.middleware answers it with 410)
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
-# Deliberately small: what a storyteller can also write in the portal, nothing that embeds
-# third-party content or lets layout hide words from the person who approves them.
-STORY_RICH_TEXT_FEATURES = ["bold", "italic", "ol", "ul", "link"]
+# STORY_RICH_TEXT_FEATURES (consent.sanitise): what a storyteller can also write in the portal.
 INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 
 # The admin's rich-text editor tags every block with a random data-block-key and adds one to
@@ -42,10 +43,6 @@ INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 _BLOCK_KEY = re.compile(r'\sdata-block-key="[^"]*"')
 
 logger = logging.getLogger(__name__)
-
-
-class StoryGone(Exception):
-    """Raised while routing to a story that was withdrawn or whose consent ended (410)."""
 
 
 class _NoPrivateWordsMixin:
@@ -60,6 +57,8 @@ class _NoPrivateWordsMixin:
     """
 
     public_html_fields = ("intro",)
+    # The model fields public_strings() reads: the whitelist the save guard is keyed on.
+    public_fields = ("title", "seo_title", "search_description", "slug", "intro")
 
     def public_strings(self):
         """Every string of this page a reader can see, by field name."""
@@ -73,7 +72,7 @@ class _NoPrivateWordsMixin:
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if self.live and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS):
+        if self.live and guard.changes_what_readers_see(self, update_fields):
             from consent.exceptions import PrivateWordsFound
             from consent.selectors import public_page_verdict
 
@@ -331,10 +330,7 @@ def _region_code(story):
 class StoryPage(Page):
     """A storyteller's story: public only while their consent covers exactly these words."""
 
-    class Byline(models.TextChoices):
-        PSEUDONYM = "pseudonym", _("Pseudonym")
-        FIRST_NAME = "first_name", _("First name")
-        ANONYMOUS = "anonymous", _("Anonymous")
+    Byline = Byline  # consent.models.Byline: what she agrees to is what the page shows
 
     storyteller = models.ForeignKey(
         "consent.Storyteller",
@@ -441,6 +437,25 @@ class StoryPage(Page):
             return self.alias_of.specific
         return self
 
+    # The model fields public_content() reads: the whitelist consent is bound to, and the
+    # fields whose change the save guard checks (stories.guard).
+    public_fields = (
+        "title",
+        "seo_title",
+        "search_description",
+        "slug",
+        "summary",
+        "body",
+        "content_warnings",
+        "byline_kind",
+        "byline_name",
+        "image",
+        "image_alt",
+        "image_blurred",
+        "topics",
+        "region",
+    )
+
     def public_content(self):
         """Every field a reader can see, as plain data: the whitelist consent is bound to."""
         image = None
@@ -513,21 +528,8 @@ class StoryPage(Page):
             update_fields = self._keep_storyteller_and_origin(update_fields)
             if update_fields is not None:
                 kwargs["update_fields"] = update_fields
-            if self.live and (
-                update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS
-            ):
-                from consent.exceptions import ConsentRequired
-                from consent.selectors import publication_verdict
-                from consent.services import lock_story_row
-
-                # Decide with the story locked: a withdrawal running now either committed
-                # before this reads the ledger, or waits until this publish has committed
-                # and then takes the page down.
-                lock_story_row(self.alias_of_id or self.pk)
-                _before_publish_decision(self)
-                verdict = publication_verdict(self)
-                if not verdict.allowed:
-                    raise ConsentRequired(verdict.reason)
+            if self.live and guard.changes_what_readers_see(self, update_fields):
+                guard.refuse_unless_publishable(self)
             if self._state.adding and self.alias_of_id:
                 # Every way of making an alias (admin, create_alias, a parent's recursive
                 # alias) saves it here first.
@@ -594,37 +596,22 @@ class StoryPage(Page):
         refuse_copy_of_story_under_erasure(self)
         return super().create_alias(*args, **kwargs)
 
+    # Every way a reader or the index reaches the story asks the one guard (stories.guard).
     def route(self, request, path_components):
-        if not path_components and not self.live and self.is_gone():
-            raise StoryGone
+        guard.refuse_route_if_gone(self, path_components)
         return super().route(request, path_components)
 
     def serve(self, request, *args, **kwargs):
-        # Belt and braces: a grant can end (expiry) between sweeps; the public never sees
-        # a story whose consent does not hold at this moment. The verdict reads the page as
-        # rendered, too, so no private word reaches a reader through the template (a link's
-        # address, say) either.
-        from consent.selectors import publication_verdict
-
         response = super().serve(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response.render()
-        rendered = response.content.decode(response.charset or "utf-8")
-        if not publication_verdict(self, rendered=rendered, publishing=False).allowed:
-            raise StoryGone
+        guard.refuse_to_serve(self, response)
         return response
 
     def is_gone(self):
         """True when the story was public once and its storyteller's consent has ended."""
-        from consent.selectors import consent_has_ended
-
-        story = self.consent_story
-        return story.first_published_at is not None and consent_has_ended(story)
+        return guard.is_gone(self)
 
     def get_indexed_instance(self):
-        # Withdrawn stories leave the search index and must not be put back by the
-        # re-index that Wagtail runs on every save (unpublish included).
-        if not self.live and self.first_published_at and self.is_gone():
+        if not guard.may_be_indexed(self):
             return None
         return super().get_indexed_instance()
 
@@ -638,28 +625,6 @@ WITHDRAWN_COPY_MESSAGE = _(
     "This story was withdrawn by its storyteller, so it can't be copied. Only they can bring "
     "it back."
 )
-
-
-def _before_publish_decision(page):
-    """Runs with the story locked, just before the consent decision (a seam for race tests)."""
-
-
-# Fields Wagtail writes with update_fields that never change what a reader sees.
-_NON_CONTENT_FIELDS = {
-    "wagtail_admin_comments",
-    "latest_revision",
-    "latest_revision_created_at",
-    "has_unpublished_changes",
-    "draft_title",
-    "locked",
-    "locked_at",
-    "locked_by",
-    "expired",
-    "url_path",
-    "path",
-    "depth",
-    "numchild",
-}
 
 
 class CampaignIndexPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
@@ -726,6 +691,16 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     class Meta:
         verbose_name = _("campaign")
 
+    # What public_content() reads, and what decides whether the group's review applies.
+    public_fields = (
+        *_NoPrivateWordsMixin.public_fields,
+        "image",
+        "image_alt",
+        "channel",
+        "requires_advisory_review",
+        "advisory_review_pinned",
+    )
+
     def public_strings(self):
         return {**super().public_strings(), "image_alt": self.image_alt}
 
@@ -752,19 +727,14 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
         # Like the story guard: whatever door the publish comes through, a campaign that
         # needs the advisory group's review goes live only with the content they approved.
         update_fields = kwargs.get("update_fields")
-        needs_review = self._needs_advisory_review()
-        if (
-            self.live
-            and needs_review
-            and (update_fields is None or not set(update_fields) <= _NON_CONTENT_FIELDS)
-        ):
-            from advisory.exceptions import AdvisoryReviewRequired
-            from advisory.selectors import advisory_approval_holds
+        needs_review = self.needs_advisory_review()
+        if self.live and needs_review and guard.changes_what_readers_see(self, update_fields):
+            from consent.selectors import publication_verdict
 
-            if not advisory_approval_holds(self):
-                raise AdvisoryReviewRequired(
-                    _("The survivor advisory group has not approved this version of the campaign.")
-                )
+            # The advisory group's rule is an entry in SAYSO_PUBLICATION_CHECKS.
+            verdict = publication_verdict(self)
+            if not verdict.allowed:
+                raise verdict.refusal()
         if needs_review and not self.advisory_review_pinned:
             self.advisory_review_pinned = True
             if update_fields is not None:
@@ -774,11 +744,11 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
     def copy(self, *args, keep_live=True, **kwargs):
         # The group approved this campaign, not a copy of it: a copy of one that needs their
         # review starts as a draft (and inherits the requirement, advisory_review_pinned).
-        if self._needs_advisory_review():
+        if self.needs_advisory_review():
             keep_live = False
         return super().copy(*args, keep_live=keep_live, **kwargs)
 
-    def _needs_advisory_review(self):
+    def needs_advisory_review(self):
         """Once a campaign needs the advisory group's review, it always does.
 
         Otherwise unticking the box in the same edit as Publish would skip the review. The
@@ -825,7 +795,7 @@ class CampaignPage(_NoPrivateWordsMixin, _ShowsNoStorytellersPhoto, Page):
         from consent.selectors import content_hash
 
         stories = self.stories_readers_would_get()
-        if not self._needs_advisory_review():
+        if not self.needs_advisory_review():
             return stories
         from advisory.selectors import approved_stories
 

@@ -49,7 +49,7 @@ def _last_take_down_was_superseded(story):
 def consent_summary(story):
     """The scope the storyteller agreed to now, and every decision they made, newest first."""
     from consent.models import ConsentEntry
-    from workspace.selectors import grants_in_force
+    from consent.selectors import grants_in_force
 
     if story.pk is None:
         return {"grant": None, "history": []}

@@ -16,9 +16,7 @@ def hide_publish_without_consent(menu_items, request, context):
     """
     page = context.get("page")
     if isinstance(page, CampaignPage):
-        from advisory.selectors import advisory_approval_holds
-
-        if page.pk and page._needs_advisory_review() and not advisory_approval_holds(page):
+        if page.pk and page.needs_advisory_review() and not publication_verdict(page).allowed:
             menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
         return
     if not isinstance(page, StoryPage):

@@ -11,7 +11,8 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from advisory.selectors import finished_reviews
 from compensation import selectors as compensation_selectors
-from compensation.models import AGREEMENT_STATUS_LABELS, Agreement
+from compensation.filters import AgreementStatusFilterSet
+from compensation.models import Agreement
 from consent.models import ConsentEntry, Storyteller
 from stories.models import StoryPage
 
@@ -136,20 +137,10 @@ class _TurnaroundRow:
         self.days_text = f"{turnaround.days:.1f}"
 
 
-class CompensationFilterSet(WagtailFilterSet):
-    status = django_filters.ChoiceFilter(
-        label=_("Status"),
-        choices=[(code, AGREEMENT_STATUS_LABELS[code]) for code in compensation_selectors.STATUSES],
-        method="filter_status",
-        empty_label=_("Any"),
-    )
-
+class CompensationFilterSet(AgreementStatusFilterSet):
     class Meta:
         model = Agreement
         fields = ["currency", "status"]
-
-    def filter_status(self, queryset, name, value):
-        return compensation_selectors.filter_by_status(queryset, value)
 
 
 class CompensationReport(ReportView):

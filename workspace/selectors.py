@@ -9,7 +9,7 @@ from django.utils import timezone
 from wagtail.models import Page, TaskState
 
 from consent.models import ConsentEntry, StorytellerReviewTask
-from consent.selectors import today
+from consent.selectors import grants_in_force, today
 from stories.models import StoryPage
 
 SOON = timedelta(days=30)
@@ -78,23 +78,6 @@ def changes_asked_for():
         for entry in sorted(asked, key=lambda entry: entry.sequence)
         if entry.story_id in stories
     ]
-
-
-def grants_in_force(story_ids=None):
-    """Each story's newest grant that no withdrawal or expiry came after (of these stories)."""
-    in_force = {}
-    ended = set()
-    entries = ConsentEntry.objects.filter(story__isnull=False)
-    if story_ids is not None:
-        entries = entries.filter(story_id__in=story_ids)
-    for entry in entries.order_by("-sequence"):
-        if entry.story_id in ended or entry.story_id in in_force:
-            continue
-        if entry.decision in (ConsentEntry.Decision.WITHDRAWN, ConsentEntry.Decision.EXPIRED):
-            ended.add(entry.story_id)
-        elif entry.decision == ConsentEntry.Decision.GRANTED:
-            in_force[entry.story_id] = entry
-    return in_force
 
 
 def grants_ending_soon(on_day=None):

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+import django
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -21,7 +23,7 @@ SAYSO_PORTAL_PREFIX = "/my/"
 
 INSTALLED_APPS = [
     # Our apps come first so their templates and management commands take precedence
-    # (consent overrides wagtail's publish_scheduled to skip unconsented revisions).
+    # (stories overrides wagtail's publish_scheduled to skip unconsented revisions).
     "consent",
     "portal",
     "stories",
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "workspace",
     "images",
     "compensation",
+    "demo",
     "core",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "django_tasks",
+    "django_tasks_db",
     "axes",
     "accounts",
     "django_otp",
@@ -120,6 +124,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": env.float("SQLITE_TIMEOUT", default=20)}
     )
 
+# What a page must pass to be public (consent.publication): dotted paths to callables, run in
+# order by consent.selectors.publication_verdict, failing closed. Consent's rule is
+# mandatory (a system check refuses to start without it); the others are the organisation's.
+SAYSO_PUBLICATION_CHECKS = [
+    "consent.selectors.storyteller_consent",
+    "compensation.publication.payment_agreed",
+    "advisory.publication.advisory_group_approved",
+]
+
 # A decision waits this long for another writer's lock (PostgreSQL), and is tried this many
 # times, before the person is asked to try again (core.db, core.ledger).
 SAYSO_LEDGER_LOCK_TIMEOUT = env.float("SAYSO_LEDGER_LOCK_TIMEOUT", default=10)
@@ -142,7 +155,26 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background work (core/tasks.py): emails, purges, file take-downs and sweeps. "immediate"
+# runs each task in the request that enqueued it (development, tests, the demo); "database"
+# queues it for `manage.py db_worker`, which retries failures with backoff (production's
+# default, see production.py).
+TASK_BACKENDS = {"immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+if django.VERSION < (6, 0):
+    # On Django 6, django-tasks-db serves Django's own django.tasks, while Wagtail 8 (and so
+    # Sayso) queue through the django-tasks backport: its worker would refuse every task.
+    TASK_BACKENDS["database"] = "django_tasks_db.DatabaseBackend"
+SAYSO_TASKS_BACKEND = env("SAYSO_TASKS_BACKEND", default="immediate")
+if SAYSO_TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"SAYSO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)} with this Django."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[SAYSO_TASKS_BACKEND]}}
+# A failed task runs again after this many seconds, doubled on each attempt (at most
+# SAYSO_TASK_RETRY_MAX_SECONDS), until it has failed SAYSO_TASK_MAX_ATTEMPTS times.
+SAYSO_TASK_RETRY_SECONDS = env.float("SAYSO_TASK_RETRY_SECONDS", default=30)
+SAYSO_TASK_RETRY_MAX_SECONDS = env.float("SAYSO_TASK_RETRY_MAX_SECONDS", default=3600)
+SAYSO_TASK_MAX_ATTEMPTS = env.int("SAYSO_TASK_MAX_ATTEMPTS", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -170,8 +202,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Email from EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.org:587). Without one,
+# and for consolemail://, messages are printed with every address masked (sayso/mail.py):
+# Django's console backend would print storytellers' addresses. Production requires one.
+CONSOLE_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "sayso.mail.MaskedConsoleBackend",
+}
+EMAIL_URL = env("EMAIL_URL", default="")
+vars().update(env.email_url_config(EMAIL_URL or "consolemail://"))
+if EMAIL_BACKEND in CONSOLE_EMAIL_BACKENDS:  # noqa: F821 - set by the line above
+    EMAIL_BACKEND = "sayso.mail.MaskedConsoleBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Sayso <no-reply@sayso.invalid>")
 
 LOGIN_URL = SAYSO_PORTAL_PREFIX + "login/"
@@ -226,7 +267,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Frontend caches to purge when a story changes (e.g. a CDN); none by default.
 WAGTAILFRONTENDCACHE = {}
 
-# Logs carry no IP address, story text or personal field (sayso/logs.py, tests/test_logs.py).
+# Logs carry no IP address, story text or personal field (sayso/logs.py,
+# tests/integration/core/test_logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -314,6 +356,54 @@ WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = env.int("WAGTAILIMAGES_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = env.int("WAGTAILIMAGES_MAX_IMAGE_PIXELS", default=40_000_000)
 WAGTAILIMAGES_IMAGE_FORM_BASE = "images.forms.SaysoImageForm"
+
+# Object storage (`pip install .[s3]`, django-storages). Originals go to a private bucket:
+# never public, and the admin gets short-lived signed links to them. Renditions, the only
+# files readers get, go to a public bucket (public-read, unsigned addresses) or the same
+# bucket with public-read objects under images/. Credentials come from the environment as
+# boto3 reads them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from these options, so
+# no queued task (Wagtail's file deletion records its storage's options) holds a secret.
+SAYSO_S3_PRIVATE_BUCKET = env("SAYSO_S3_PRIVATE_BUCKET", default="")
+if SAYSO_S3_PRIVATE_BUCKET:
+    SAYSO_S3_PUBLIC_BUCKET = env("SAYSO_S3_PUBLIC_BUCKET", default=SAYSO_S3_PRIVATE_BUCKET)
+    _s3_endpoint = env("SAYSO_S3_ENDPOINT_URL", default="") or None
+    _s3_public_domain = env("SAYSO_S3_PUBLIC_DOMAIN", default="") or None
+    _s3 = {
+        "endpoint_url": _s3_endpoint,
+        "region_name": env("SAYSO_S3_REGION", default="") or None,
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": SAYSO_S3_PRIVATE_BUCKET,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("SAYSO_S3_SIGNED_URL_SECONDS", default=300),
+        },
+    }
+    STORAGES["renditions"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": SAYSO_S3_PUBLIC_BUCKET,
+            "default_acl": "public-read",
+            "querystring_auth": False,
+            "custom_domain": _s3_public_domain,
+        },
+    }
+    # Readers' browsers fetch renditions from the public bucket: the CSP must allow it.
+    if _s3_public_domain:
+        _s3_origins = [f"https://{_s3_public_domain}"]
+    elif _s3_endpoint:
+        _s3_origins = [_s3_endpoint.rstrip("/")]
+    else:
+        _s3_origins = [f"https://{SAYSO_S3_PUBLIC_BUCKET}.s3.amazonaws.com"]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].extend(_s3_origins)
+# Renditions use STORAGES["renditions"] when there is one, else the default storage.
+WAGTAILIMAGES_RENDITION_STORAGE = "images.storage.RenditionStorage"
 
 # Keys for personal data encrypted at rest (consent.crypto): comma-separated Fernet keys,
 # newest first. Production requires them; elsewhere a key is derived from SECRET_KEY.

@@ -7,6 +7,6 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
 
 if not SAYSO_ENCRYPTION_KEYS:  # noqa: F405
-    from consent.crypto import derive_dev_key
+    from .keys import derive_dev_key
 
     SAYSO_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]

@@ -3,9 +3,8 @@
 import tempfile
 from pathlib import Path
 
-from consent.crypto import derive_dev_key
-
 from .base import *  # noqa: F403
+from .keys import derive_dev_key
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DEBUG = False

@@ -44,3 +44,10 @@ def _picture(image, alt, spec):
         rendition.height,
         alt,
     )
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, url):
+    """The address as shared with links: a rendition on this site, or already whole (a
+    public bucket's address), never glued onto this site's host."""
+    return context["request"].build_absolute_uri(url)
