@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .sign_in_names import find_account
+from core.sign_in_names import find_account
 
 
 class SignInNameOrEmailBackend(ModelBackend):

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import sign_in_names
+from core import sign_in_names
 
 PASSWORD_HELP = _("At least 10 characters. A few words you'll remember works well.")
 

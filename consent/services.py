@@ -587,7 +587,7 @@ def accept_invitation(*, invitation, pseudonym, password, sign_in_name=None):
     again. Raises ValueError for a used link, ValidationError for a name taken meanwhile."""
     from django.contrib.auth.models import Group
 
-    from accounts.sign_in_names import validate_sign_in_name
+    from core.sign_in_names import validate_sign_in_name
 
     from .models import STORYTELLERS_GROUP, Invitation
 

@@ -43,7 +43,7 @@ def axes_username(request, credentials):
         return username
     # One account, one count: "AMARA", "amara" and her email address are all her account's
     # user name here, so typing it differently gives no extra tries before the lockout.
-    from accounts.sign_in_names import find_account, normalise
+    from core.sign_in_names import find_account, normalise
 
     account = find_account(username)
     if account is not None:

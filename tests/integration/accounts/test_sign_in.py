@@ -23,9 +23,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from sayso.bad_input import axes_username
 
-from accounts.sign_in_names import MAX_LENGTH, find_account, skeleton, validate_sign_in_name
 from consent import services
 from consent.models import Invitation
+from core.sign_in_names import MAX_LENGTH, find_account, skeleton, validate_sign_in_name
 
 from tests.conftest import PASSWORD
 from tests.integration.portal.test_portal import PortalClient, text_of
@@ -482,7 +482,7 @@ def test_two_people_choosing_rose_and_rose_at_the_same_moment_get_one_name(edito
 
     from django.db import connection
 
-    from accounts import sign_in_names
+    from core import sign_in_names
 
     first = services.create_storyteller(pseudonym="First")
     second = services.create_storyteller(pseudonym="Second")
