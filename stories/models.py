@@ -833,3 +833,25 @@ class PendingPurge(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason}"
+
+
+class EdgePurge(models.Model):
+    """A purge owed to the edge cache (Varnish in front of the app servers).
+
+    Recorded in the transaction of the change that asked for it and sent once it commits;
+    kept until every edge acknowledged, and retried by a task and by the sweeps meanwhile
+    (stories/edge.py). No addresses: ``urls`` empty with ``everything`` means the whole site.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    everything = models.BooleanField(default=False)
+    urls = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        what = "the whole site" if self.everything else f"{len(self.urls)} address(es)"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {what}"

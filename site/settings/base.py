@@ -264,8 +264,22 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILAPI_DOCS_ENABLED = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-# Frontend caches to purge when a story changes (e.g. a CDN); none by default.
-WAGTAILFRONTENDCACHE = {}
+# The edge caches in front of the app servers (Varnish with deploy/varnish/sayso.vcl), as
+# the addresses Sayso sends its purges to, e.g. "http://127.0.0.1:6081"; none by default.
+# Every change that can alter a public page bans the whole site there after it commits, and
+# a story's addresses are purged through Wagtail's frontend cache (stories/edge.py).
+SAYSO_EDGE_URLS = env.list("SAYSO_EDGE_URLS", default=[])
+WAGTAILFRONTENDCACHE = {
+    f"edge{number}": {"BACKEND": "stories.edge.EdgeBackend", "LOCATION": url}
+    for number, url in enumerate(SAYSO_EDGE_URLS, start=1)
+}
+# The longest the edge keeps a public page (never past midnight UTC): the most an edge that
+# can't be reached for a purge would go on serving.
+SAYSO_EDGE_SECONDS = env.int("SAYSO_EDGE_SECONDS", default=300)
+# A ban is repeated this long after the first, for pages that were on their way to the edge.
+SAYSO_EDGE_SETTLE_SECONDS = env.float("SAYSO_EDGE_SETTLE_SECONDS", default=0.2)
+# A purge the edge did not acknowledge is tried again after this long (by the task worker).
+SAYSO_EDGE_RETRY_SECONDS = env.int("SAYSO_EDGE_RETRY_SECONDS", default=10)
 
 # Logs carry no IP address, story text or personal field (sayso/logs.py,
 # tests/integration/core/test_logs.py).
