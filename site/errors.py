@@ -16,9 +16,12 @@ def _in_portal(request):
 
 
 def _error_page(request, status, reason=None):
-    folder = "portal/" if _in_portal(request) else ""
+    in_portal = _in_portal(request)
+    folder = "portal/" if in_portal else ""
     response = render(request, f"{folder}{status}.html", {"reason": reason}, status=status)
-    response["Cache-Control"] = "no-store"
+    if in_portal:
+        response["Cache-Control"] = "no-store"
+    # Public ones get the public pages' headers (revalidate every time), like any page there.
     return response
 
 
