@@ -665,9 +665,14 @@ def find_invitation(token):
 
 
 @transaction.atomic
-def accept_invitation(*, invitation, pseudonym, password):
-    """The storyteller sets their password and name; the link can't be used again."""
-    from .models import Invitation
+def accept_invitation(*, invitation, pseudonym, password, sign_in_name=None):
+    """The storyteller chooses her sign-in name, name and password; the link can't be used
+    again. Raises ValueError for a used link, ValidationError for a name taken meanwhile."""
+    from django.contrib.auth.models import Group
+
+    from core.sign_in_names import validate_sign_in_name
+
+    from .models import STORYTELLERS_GROUP, Invitation
 
     # Lock the row so a link opened twice at once is still used only once.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -677,8 +682,15 @@ def accept_invitation(*, invitation, pseudonym, password):
     storyteller.pseudonym = pseudonym
     storyteller.save(update_fields=["pseudonym"])
     user = storyteller.user
+    fields = ["password"]
+    if sign_in_name is not None:
+        # One welcome at a time chooses a name, so two people can't both take "Rose" and
+        # "rose" at once (SQLite's immediate transactions already queue every writer).
+        Group.objects.select_for_update().filter(name=STORYTELLERS_GROUP).first()
+        user.username = validate_sign_in_name(sign_in_name, exclude_user=user)
+        fields.append("username")
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=fields)
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     return user

@@ -7,6 +7,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.views import JUST_WELCOMED
 from consent import selectors, services
 from consent.exceptions import PrivateWordsFound, StoryWithdrawn
 from consent.export import WHAT_IS_EXPORTED
@@ -38,7 +39,12 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"rows": rows, "what_is_exported": WHAT_IS_EXPORTED.values()},
+        {
+            "rows": rows,
+            "what_is_exported": WHAT_IS_EXPORTED.values(),
+            "sign_in_name": request.user.get_username(),
+            "just_welcomed": request.session.pop(JUST_WELCOMED, False),
+        },
     )
 
 

@@ -230,7 +230,8 @@ LOGIN_URL = SAYSO_PORTAL_PREFIX + "login/"
 AUTHENTICATION_BACKENDS = [
     # Throttles repeated failed logins on the portal and the admin alike.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, finding the account by sign-in name (any capitals) or email.
+    "accounts.backends.SignInNameOrEmailBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -246,12 +247,15 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # A sign-in attempt with any user name is recorded, however long (the column holds 255).
 AXES_USERNAME_CALLABLE = "sayso.bad_input.axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# A page with next steps (when to try again, who can help), in the portal's style (429).
+AXES_LOCKOUT_CALLABLE = "sayso.errors.locked_out"
 # Two-step sign-in for the admin (accounts/): available to every editor; with this on,
 # required of every account that can open the admin.
 SAYSO_ADMIN_2FA_REQUIRED = env.bool("SAYSO_ADMIN_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "Sayso"
 SESSION_COOKIE_HTTPONLY = True
+# A form sent from a page left open too long gets a page in plain words, not "403 Forbidden".
+CSRF_FAILURE_VIEW = "sayso.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Wagtail

@@ -91,7 +91,7 @@ def _(page, url, data):
 @portal_page("login with an error", signed_in=False, shows="Sign in")
 def _(page, url, data):
     page.goto(url("login"))
-    page.get_by_label("Your user name").fill("amara")
+    page.get_by_label("Your sign-in name or email").fill("amara")
     page.get_by_label("Your password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").wait_for()
@@ -123,7 +123,7 @@ def _(page, url, data):
 @portal_page("password reset sent", signed_in=False, shows="Check your email")
 def _(page, url, data):
     page.goto(url("password_reset"))
-    page.get_by_label("Email").fill("amara@example.org")
+    page.get_by_label("Your sign-in name or email").fill("amara@example.org")
     page.get_by_role("button", name="Send me a link").click()
 
 

@@ -102,8 +102,9 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     review_workflow.start(story, editor)
     _invitation, token = services.create_invitation(storyteller=nightingale, created_by=editor)
 
-    # Opening the link: a name and a passphrase, and she is in.
+    # Opening the link: a sign-in name, a name and a passphrase, and she is in.
     page.goto(portal_url("welcome", token))
+    page.get_by_label("Choose a sign-in name").fill("nightingale")
     name = page.get_by_label("What name should the editors use for you?")
     expect(name).to_have_value("Nightingale")
     page.get_by_label("Choose a password or a passphrase").fill("river stones and lanterns")
