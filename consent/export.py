@@ -369,7 +369,7 @@ def _profile_in_words(storyteller):
 
 
 def _stories_in_words(data):
-    from .diff import html_to_text
+    from core.text.diff import html_to_text
 
     items = []
     for story in data["stories"]:

@@ -13,6 +13,7 @@ ADMIN_FILTER_PREFIX = "max-"
 def public_files_left():
     """Descriptions of public files that a withdrawal or take-down left in storage."""
     # Stories are built on images: their models are named, not imported.
+    EdgePurge = apps.get_model("stories", "EdgePurge")
     PendingPurge = apps.get_model("stories", "PendingPurge")
     StoryPage = apps.get_model("stories", "StoryPage")
     storage = rendition_storage()
@@ -42,4 +43,7 @@ def public_files_left():
     pending = PendingPurge.objects.count()
     if pending:
         problems.append(f"{pending} purge(s) of cached pages still owed")
+    edge_owed = EdgePurge.objects.count()
+    if edge_owed:
+        problems.append(f"{edge_owed} purge(s) of the edge cache not yet acknowledged")
     return problems

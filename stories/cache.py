@@ -26,6 +26,7 @@ Cached pages also never live past the next midnight UTC, the moment a grant's en
 pass; until the expiry sweep runs, serving re-checks consent and answers 410.
 """
 
+import hashlib
 import logging
 import os
 import threading
@@ -38,6 +39,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
 from wagtail.contrib.frontend_cache.utils import purge_pages_from_cache
 
 from core.hashing import sha256_hex
@@ -54,9 +56,14 @@ NOT_CACHED_PREFIXES = (
     "/media/",
     "/__",
 )
-# Browsers and shared caches must come back to us every time, so a purge always wins.
-PUBLIC_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
-STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link")
+# Browsers must come back every time (a 304 when nothing changed), so a purge always wins;
+# only the edge Sayso purges (stories/edge.py) may keep a public page, for s-maxage seconds.
+PUBLIC_CACHE_CONTROL = "public, max-age=0, must-revalidate, s-maxage={seconds}"
+# Not kept anywhere: pages that failed, or that a purge overtook while they were rendered.
+UNKEPT_CACHE_CONTROL = "no-cache, max-age=0, must-revalidate"
+# Signed-in people's pages: for their own browser only, never a shared cache.
+PRIVATE_PREFIXES = (settings.SAYSO_ADMIN_PREFIX, settings.SAYSO_PORTAL_PREFIX)
+STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "Link", "ETag")
 
 # The highest generation this process has seen: a generation read lower than this went back
 # (a lost key, a restored snapshot) and is moved forward past it before anything is served.
@@ -186,8 +193,12 @@ def _purge_after_commit():
 
 
 def purge_all():
-    """Invalidate every cached public page at once, in every worker, now and after commit."""
+    """Invalidate every cached public page at once, in every worker, now and after commit,
+    and at the edge once the change commits."""
+    from .edge import owe_edge_purge
+
     _purge_or_record()
+    owe_edge_purge(everything=True)
     if connection.in_atomic_block:
         # A reader rendering before the commit sees the old rows and stores them under the
         # generation just moved: moving it again once the change is visible leaves that
@@ -198,6 +209,7 @@ def purge_all():
 def purge_story(story, pages=()):
     """Purge a story, its aliases and the pages that list it from every cache we know."""
     purge_all()
+    # Through Wagtail's frontend cache: the edge backend sends these after commit.
     purge_pages_from_cache(list(pages) or [story])
 
 
@@ -314,7 +326,6 @@ def _store(request, gen, response):
             return False
         timeout = min(settings.SAYSO_PAGE_CACHE_SECONDS, seconds_until_midnight_utc())
         headers = [(n, response[n]) for n in STORED_HEADERS if response.has_header(n)]
-        headers.append(("Cache-Control", PUBLIC_CACHE_CONTROL))
         value = (gen, response.status_code, headers, response.content)
         _strict().set(_cache_key(request, gen), value, timeout)
     except Exception as error:
@@ -323,25 +334,64 @@ def _store(request, gen, response):
     return True
 
 
+def public_cache_control():
+    """What browsers and the edge are told about a public page that may be kept."""
+    seconds = min(settings.SAYSO_EDGE_SECONDS, seconds_until_midnight_utc())
+    return PUBLIC_CACHE_CONTROL.format(seconds=seconds)
+
+
+def content_etag(content):
+    """A strong validator: the page's bytes, hashed (a validator, not a record: not
+    core.hashing, which hashes texts)."""
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def _private_request(request):
+    return (
+        request.path.startswith(PRIVATE_PREFIXES)
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or request.user.is_authenticated
+    )
+
+
+def _mark_private(response):
+    if response.has_header("Cache-Control"):
+        patch_cache_control(response, private=True)
+    else:
+        response["Cache-Control"] = "private, no-cache, max-age=0, must-revalidate"
+    return response
+
+
 class PublicPageCacheMiddleware:
-    """Serves anonymous readers whole pages from Django's cache (local memory or Redis)."""
+    """Serves anonymous readers whole pages from Django's cache (local memory or Redis).
+
+    Public pages carry an ETag (a 304 when the reader's copy is current) and may be kept
+    by the edge for s-maxage seconds: exactly the pages this cache itself would keep.
+    Signed-in people's pages are marked private.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not _cacheable_request(request):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if _private_request(request):
+                _mark_private(response)
+            return response
         gen, stored = _cached_copy(request)
         if stored is not None:
             _gen, status, headers, content = stored
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
+            if not response.has_header("ETag"):  # a copy stored before pages had one
+                response["ETag"] = content_etag(content)
+            response["Cache-Control"] = public_cache_control()
             response["X-Sayso-Cache"] = "hit"
-            return response
+            return self._conditional(request, response)
         response = self.get_response(request)
-        response.setdefault("Cache-Control", PUBLIC_CACHE_CONTROL)
+        kept = False
         if (
             gen is not None
             and response.status_code == 200
@@ -350,8 +400,21 @@ class PublicPageCacheMiddleware:
         ):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-            stored = _store(request, gen, response)
-            response["X-Sayso-Cache"] = "miss" if stored else "off"
+            response["ETag"] = content_etag(response.content)
+            kept = _store(request, gen, response)
+            response["X-Sayso-Cache"] = "miss" if kept else "off"
         elif gen is None:
             response["X-Sayso-Cache"] = "off"
+        if kept:
+            response["Cache-Control"] = public_cache_control()
+            return self._conditional(request, response)
+        if response.cookies:
+            return _mark_private(response)
+        # A page this cache won't keep (an error, a 410, a page a purge overtook, a cache
+        # that can't be read) is kept by no one else either.
+        if not response.has_header("Cache-Control") or "s-maxage" in response["Cache-Control"]:
+            response["Cache-Control"] = UNKEPT_CACHE_CONTROL
         return response
+
+    def _conditional(self, request, response):
+        return get_conditional_response(request, etag=response["ETag"], response=response)

@@ -6,7 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms import Select
+from django.forms import CheckboxSelectMultiple, Select
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -19,7 +19,7 @@ from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
 from consent.models import Byline, Channel
-from consent.sanitise import STORY_RICH_TEXT_FEATURES
+from core.text.sanitise import STORY_RICH_TEXT_FEATURES
 from images.embeds import bind_file_hashes
 
 from . import guard
@@ -33,7 +33,7 @@ from .forms import (
 from .guard import StoryGone  # noqa: F401  (stories.middleware answers it with 410)
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
-# STORY_RICH_TEXT_FEATURES (consent.sanitise): what a storyteller can also write in the portal.
+# STORY_RICH_TEXT_FEATURES (core.text.sanitise): what a storyteller can also write in the portal.
 INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 
 # The admin's rich-text editor tags every block with a random data-block-key and adds one to
@@ -82,8 +82,8 @@ class _NoPrivateWordsMixin:
         return super().save(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):
-        from consent.redaction import without_exempt
         from consent.selectors import public_page_verdict
+        from core.text.redaction import without_exempt
 
         # Story cards are marked so the check leaves them to their own storyteller's verdict
         # (publicly_consented chose them); the mark is new for every render.
@@ -395,7 +395,8 @@ class StoryPage(Page):
         FieldPanel("storyteller"),
         FieldPanel("summary"),
         FieldPanel("body"),
-        FieldPanel("content_warnings"),
+        # Tick boxes, not a multiple select that needs Ctrl-click to choose more than one.
+        FieldPanel("content_warnings", widget=CheckboxSelectMultiple),
         MultiFieldPanel(
             [FieldPanel("byline_kind"), FieldPanel("byline_name")], heading=_("Byline")
         ),
@@ -403,7 +404,7 @@ class StoryPage(Page):
             [FieldPanel("image"), FieldPanel("image_alt"), FieldPanel("image_blurred")],
             heading=_("Photo"),
         ),
-        FieldPanel("topics"),
+        FieldPanel("topics", widget=CheckboxSelectMultiple),
         FieldPanel("region"),
     ]
 
@@ -843,3 +844,25 @@ class PendingPurge(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason}"
+
+
+class EdgePurge(models.Model):
+    """A purge owed to the edge cache (Varnish in front of the app servers).
+
+    Recorded in the transaction of the change that asked for it and sent once it commits;
+    kept until every edge acknowledged, and retried by a task and by the sweeps meanwhile
+    (stories/edge.py). No addresses: ``urls`` empty with ``everything`` means the whole site.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    everything = models.BooleanField(default=False)
+    urls = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        what = "the whole site" if self.everything else f"{len(self.urls)} address(es)"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {what}"

@@ -33,6 +33,7 @@ class ConsentStatusPanel(Panel):
                 reverse("consent_conversation", args=[page.pk]) if page.pk else ""
             )
             context.update(consent_summary(page))
+            context.update(_storyteller_account(page, self.request))
             return context
 
 
@@ -69,6 +70,23 @@ def _review_note(page, verdict):
             % {"name": name},
         )
     return ("sent", _("%(name)s has this version to read.") % {"name": name})
+
+
+def _storyteller_account(story, request):
+    """Her account's state and, for editors who may, a new invitation link from here."""
+    from django.urls import reverse
+
+    from consent.selectors import account_status
+
+    if story.pk is None or story.storyteller_id is None:
+        return {}
+    storyteller = story.storyteller
+    return {
+        "storyteller": storyteller,
+        "account_status": account_status(storyteller),
+        "can_invite": request is not None and request.user.has_perm("consent.change_storyteller"),
+        "next": reverse("wagtailadmin_pages:edit", args=[story.pk]),
+    }
 
 
 def _last_take_down_was_superseded(story):

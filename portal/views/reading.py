@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from consent import selectors
-from consent.diff import story_changes
 from consent.export import WHAT_IS_EXPORTED, export_in_words
+from core.text.diff import story_changes
 
 from ..access import own_story, portal_view
 

@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from consent.diff import diff_html, html_to_text, word_diff
+from core.text.diff import diff_html, html_to_text, word_diff
 
 
 def visible_text(html):

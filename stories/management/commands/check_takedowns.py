@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from images.selectors import public_files_left
 from images.services import carry_out_file_takedowns
 from stories.cache import retry_pending_purges
+from stories.edge import carry_out_edge_purges
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, retry=False, enqueue=False, **options):
         if enqueue:
-            from images.tasks import check_takedowns_task
+            from stories.tasks import check_takedowns_task
 
             result = check_takedowns_task.enqueue()
             self.stdout.write(f"Check queued (task {result.id}).")
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             done, left = carry_out_file_takedowns()
             self.stdout.write(f"Deleted {done} file(s); {left} could not be deleted yet.")
             retry_pending_purges()
+            carry_out_edge_purges()
         problems = public_files_left()
         for problem in problems:
             self.stderr.write(problem)

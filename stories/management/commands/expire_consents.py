@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from consent.services import expire_due_grants
 from images.services import carry_out_file_takedowns
 from stories.cache import retry_pending_purges
+from stories.edge import carry_out_edge_purges
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, enqueue=False, **options):
         if enqueue:
-            from consent.tasks import expire_consents_task
+            from stories.tasks import expire_consents_task
 
             result = expire_consents_task.enqueue()
             self.stdout.write(f"Sweep queued (task {result.id}).")
@@ -34,3 +35,5 @@ class Command(BaseCommand):
             self.stdout.write(f"Deleted {done} public file(s); {left} still to delete.")
         if not retry_pending_purges():
             self.stderr.write("Cached pages could not be purged yet; readers get fresh pages.")
+        if not carry_out_edge_purges():
+            self.stderr.write("The edge cache has not confirmed every purge; it is asked again.")

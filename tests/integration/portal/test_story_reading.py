@@ -11,12 +11,14 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from consent import selectors, services
+from consent.exceptions import StoryChanged
 from consent.models import ConsentEntry, EditorReply, StoryReading
 from stories.models import StoryPage
 
 from tests.conftest import approve
 from tests.integration.consent.test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
-from tests.integration.portal.test_portal import PortalClient, form_data, signed_in, text_of
+from tests.integration.portal.test_portal import PortalClient, signed_in, text_of
+from tests.portal_flow import approve_in_portal, page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -204,18 +206,62 @@ def test_what_changed_since_she_last_read_it_covers_every_field_readers_get(
 def test_an_approval_from_the_page_she_had_open_before_a_new_version_came_is_refused(
     amara, editor, reading
 ):
+    """At the start of her decision: "Decide about this version" pressed on the page she had
+    open before the editors sent a new version starts nothing."""
     client = signed_in(amara)
-    approve_url = reverse("portal:approve", args=[reading.pk])
-    data = form_data(client.get(reverse("portal:story", args=[reading.pk])), approve_url)
+    start_url = reverse("portal:decide_start", args=[reading.pk])
+    data = page_form(client.get(reverse("portal:story", args=[reading.pk])), start_url)
     editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
 
-    response = client.post(approve_url, data, follow=True)
+    response = client.post(start_url, data, follow=True)
 
     assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("portal:story", args=[reading.pk]), 302)]
     assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
     text = text_of(response)
-    assert "The story changed while you were reading it. Please read it again." in text
+    assert "Your story changed while you were deciding, so we stopped." in text
     assert "little dog" in text  # what she reads now is the new version
+
+
+def test_an_approval_checked_before_a_new_version_came_is_refused_when_she_confirms(
+    amara, editor, reading
+):
+    """Where her approval is recorded: every answer given, the new version arrives while
+    she is on "check your answers", and confirming records nothing."""
+    client = signed_in(amara)
+    approve_in_portal(client, reading, follow=False, stop_at_check=True)
+    check_url = reverse("portal:approve_check", args=[reading.pk])
+    data = page_form(client.get(check_url))
+    editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
+
+    response = client.post(check_url, data, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("portal:story", args=[reading.pk]), 302)]
+    assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
+    text = text_of(response)
+    assert "Your story changed while you were deciding, so we stopped." in text
+    assert "little dog" in text
+
+
+def test_the_ledger_refuses_an_approval_of_a_version_the_editors_replaced(amara, editor, reading):
+    """Under the story's lock: the words she read are unchanged (their hash still matches),
+    but the editors sent her a newer version, so approving the old one is refused."""
+    read = reload(reading).get_latest_revision()
+    read_hash = selectors.revision_content_hash(read)
+    editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
+    assert selectors.open_review_revision(reload(reading)).pk != read.pk
+
+    with pytest.raises(StoryChanged):
+        services.approve_story(
+            story=reload(reading),
+            revision=read,
+            user=amara.user,
+            scope=services.Scope(channels=("website",), byline="Amara"),
+            expected_hash=read_hash,
+        )
+
+    assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
 
 
 # -- true statuses, shown ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The public site: private for readers, cached whole, and never a moment behind consent."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from wagtail.models import Page
 
@@ -121,13 +122,109 @@ def test_a_campaign_edit_is_visible_on_the_next_request(client, campaign):
     assert "Fair pay" in client.get("/campaigns/fair-work/").content.decode()
 
 
-def test_browsers_and_shared_caches_must_revalidate_every_public_page(
+def cache_control(response):
+    return {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def test_browsers_must_revalidate_every_public_page_and_only_the_edge_may_keep_it(
     client, published_story, campaign
 ):
     for url in public_urls(published_story, campaign):
+        for expected in ("miss", "hit"):
+            response = client.get(url)
+            assert (response.status_code, response["X-Sayso-Cache"]) == (200, expected), url
+            assert cache_control(response) == {
+                "public",
+                "max-age=0",
+                "must-revalidate",
+                "s-maxage=300",
+            }, url
+
+
+def test_the_edge_keeps_a_page_no_later_than_midnight_utc(client, published_story, monkeypatch):
+    from datetime import datetime, time
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    import stories.cache
+
+    one_minute_to_midnight = datetime.combine(
+        timezone.now().date(), time(23, 59), tzinfo=timezone.now().tzinfo
+    )
+    monkeypatch.setattr(
+        stories.cache, "timezone", SimpleNamespace(now=lambda: one_minute_to_midnight)
+    )
+
+    for expected in ("miss", "hit"):
+        response = client.get("/stories/published/")
+        assert response["X-Sayso-Cache"] == expected
+        assert "s-maxage=60" in cache_control(response)
+
+
+def test_every_public_page_has_an_etag_and_answers_304_when_the_reader_has_it(
+    client, published_story, campaign
+):
+    for url in public_urls(published_story, campaign):
+        first = client.get(url)
+        etag = first["ETag"]
+        assert etag.startswith('"') and len(etag) == 34, url
+        assert client.get(url)["ETag"] == etag, url  # the cached copy: the same validator
+
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304, url
+        assert again.content == b"", url
+        assert again["ETag"] == etag, url
+        assert "must-revalidate" in cache_control(again), url
+        assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200, url
+
+
+def test_a_page_that_changed_answers_200_with_a_new_etag(client, campaign):
+    old = client.get("/campaigns/fair-work/")["ETag"]
+    draft = campaign.get_latest_revision_as_object()
+    draft.title = "Fair pay"
+    draft.save_revision().publish()
+
+    response = client.get("/campaigns/fair-work/", HTTP_IF_NONE_MATCH=old)
+
+    assert response.status_code == 200
+    assert response["ETag"] != old
+    assert "Fair pay" in response.content.decode()
+
+
+def test_a_withdrawn_story_answers_410_to_a_reader_holding_its_etag_and_nobody_keeps_it(
+    client, published_story, amara
+):
+    etag = client.get("/stories/published/")["ETag"]
+    client.get("/stories/published/")  # cached
+
+    services.withdraw_story(story=published_story, user=amara.user)
+    response = client.get("/stories/published/", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 410
+    assert "ETag" not in response
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_pages_nobody_may_keep_carry_no_s_maxage(client, make_story, amara):
+    make_story(amara, slug="draft")  # never published: 404
+
+    for url in ("/stories/draft/", "/no-such-page/"):
         response = client.get(url)
-        assert "no-cache" in response["Cache-Control"], url
-        assert "must-revalidate" in response["Cache-Control"], url
+        assert response.status_code == 404, url
+        assert cache_control(response) == {"no-cache", "max-age=0", "must-revalidate"}, url
+        assert "ETag" not in response, url
+
+
+def test_signed_in_people_get_private_pages_never_a_shared_copy(client, published_story, editor):
+    client.force_login(editor)
+
+    for url in ("/", "/stories/published/", "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "private" in cache_control(response), url
+        assert "public" not in cache_control(response), url
+        assert not any(part.startswith("s-maxage") for part in cache_control(response)), url
 
 
 def test_signed_in_people_are_never_served_a_cached_page(client, published_story, editor):
@@ -170,6 +267,10 @@ def test_public_pages_send_the_privacy_headers(client, published_story, campaign
 def test_public_pages_load_nothing_from_other_sites(client, published_story, campaign, photo):
     for url in public_urls(published_story, campaign)[:5]:
         body = client.get(url).content.decode()
+        # The one link elsewhere is the quick exit's, a plain link that loads nothing here.
+        if "<html" in body:
+            assert body.count(f'href="{settings.SAYSO_QUICK_EXIT_URL}"') == 1, url
+        body = body.replace(f'href="{settings.SAYSO_QUICK_EXIT_URL}"', "")
         for marker in ('src="http', "src='http", 'href="http', 'src="//', "@import"):
             assert marker not in body.replace('href="http://testserver', ""), (url, marker)
 

@@ -1,0 +1,290 @@
+"""Purging the edge cache: after commit, every time, until the edge acknowledges.
+
+The edge here is a small HTTP server in this process that records every PURGE and BAN and
+can be made to refuse or to be unreachable; tests/integration/stack/test_edge_stack.py runs
+the real Varnish.
+"""
+
+import io
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from consent import services
+from consent.selectors import today
+from stories.edge import carry_out_edge_purges, retry_edge_purges
+from stories.models import CampaignPage, EdgePurge, StoryPage, Topic
+
+from tests.conftest import approve
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeEdge:
+    """Answers PURGE and BAN with 200 (or ``status``) and records them."""
+
+    def __init__(self):
+        self.requests = []
+        self.status = 200
+        edge = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                edge.requests.append((self.command, self.path, self.headers["Host"]))
+                self.send_response(edge.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_PURGE = do_BAN = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def methods(self):
+        return [method for method, _path, _host in self.requests]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def unreachable_url():
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def configure_edges(settings, *urls):
+    settings.WAGTAILFRONTENDCACHE = {
+        f"edge{n}": {"BACKEND": "stories.edge.EdgeBackend", "LOCATION": url, "TIMEOUT": 1}
+        for n, url in enumerate(urls, start=1)
+    }
+    settings.SAYSO_EDGE_SETTLE_SECONDS = 0
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs what the block leaves for after commit, as its commit would (tests run inside
+    a transaction that never commits)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _edge_not_failed_recently():
+    import stories.edge
+
+    stories.edge._last_failure["at"] = None
+
+
+@pytest.fixture
+def edge(settings):
+    edge = FakeEdge()
+    configure_edges(settings, edge.url)
+    yield edge
+    edge.close()
+
+
+def test_a_withdrawal_bans_the_site_and_purges_the_story_only_after_it_commits(
+    edge, published_story, amara, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert edge.requests == []  # not before the commit
+    assert EdgePurge.objects.filter(everything=True).exists()  # but owed, in its transaction
+
+    for callback in callbacks:
+        callback()
+
+    assert edge.methods().count("BAN") == 2  # the ban, and again once in-flight pages landed
+    assert ("PURGE", "/stories/published/", "localhost") in edge.requests
+    assert EdgePurge.objects.count() == 0
+
+
+def test_a_rolled_back_change_sends_no_purge(edge, published_story, amara, committed):
+    owed_before = EdgePurge.objects.count()  # the fixture's own publishing, in this test's
+    # transaction, which never commits
+    with committed(), pytest.raises(RuntimeError), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        raise RuntimeError("the withdrawal's transaction fails")
+
+    assert edge.requests == []
+    assert EdgePurge.objects.count() == owed_before
+    assert StoryPage.objects.get(pk=published_story.pk).live
+
+
+@pytest.mark.parametrize("change", ["publish", "unpublish", "topic", "expiry"])
+def test_every_change_that_moves_the_page_cache_bans_the_edge(
+    edge, change, make_story, amara, editor, published_story, campaign_index, committed
+):
+    with committed():
+        make_the_change(change, edge, make_story, amara, editor, published_story, campaign_index)
+
+    assert "BAN" in edge.methods(), change
+
+
+def make_the_change(change, edge, make_story, amara, editor, published_story, campaign_index):
+    if change == "publish":
+        campaign = CampaignPage(title="Fair work", slug="fair-work", intro="<p>Intro</p>")
+        campaign_index.add_child(instance=campaign)
+        campaign.save_revision().publish()
+    elif change == "unpublish":
+        published_story.unpublish(user=editor)
+    elif change == "topic":
+        Topic.objects.create(name="Work", slug="work")
+    else:
+        story = make_story(amara, slug="ending")
+        approve(story, amara, valid_until=today())
+        story.get_latest_revision().publish()
+        services.expire_due_grants(on_day=today() + timedelta(days=1))
+        assert not StoryPage.objects.get(pk=story.pk).live
+
+
+def test_an_unreachable_edge_leaves_the_purge_owed_until_it_answers(
+    settings, published_story, amara, caplog, committed
+):
+    down = unreachable_url()
+    configure_edges(settings, down)
+
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    # The withdrawal committed all the same, and the purge is owed.
+    assert not StoryPage.objects.get(pk=published_story.pk).live
+    owed = EdgePurge.objects.all()
+    assert {purge.everything for purge in owed} == {True, False}
+    # Tried once after the commit, not again by each of the change's purges.
+    assert {purge.attempts for purge in owed} == {1}
+    assert "Connection refused" in owed[0].last_error
+    assert "did not acknowledge" in caplog.text
+
+    # Still down: the task tries and keeps it.
+    assert retry_edge_purges.enqueue().return_value is False
+    assert {purge.attempts for purge in EdgePurge.objects.all()} == {2}
+
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        assert retry_edge_purges.enqueue().return_value is True
+        assert edge.methods().count("BAN") == 2
+        assert ("PURGE", "/stories/published/", "localhost") in edge.requests
+        assert EdgePurge.objects.count() == 0
+    finally:
+        edge.close()
+
+
+def test_an_edge_that_refuses_the_purge_has_not_acknowledged_it(
+    edge, published_story, amara, committed
+):
+    edge.status = 403  # e.g. an app server missing from the edge's purge list
+
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    assert {purge.last_error for purge in EdgePurge.objects.all()} == {"PURGE answered 403"}
+    edge.status = 200
+    assert carry_out_edge_purges() is True
+    assert EdgePurge.objects.count() == 0
+
+
+def test_the_expiry_sweep_sends_owed_purges(settings, published_story, amara, committed):
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert EdgePurge.objects.filter(everything=True).exists()  # owed
+
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        call_command("expire_consents", stdout=io.StringIO())
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0
+    finally:
+        edge.close()
+
+
+def test_with_a_worker_a_refused_purge_is_retried_later(
+    settings, published_story, amara, committed
+):
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    configure_edges(settings, unreachable_url())
+    default_task_backend.clear()
+
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    retries = [r for r in default_task_backend.results if r.task.name == "retry_edge_purges"]
+    assert len(retries) == 1
+    assert retries[0].task.run_after is not None
+    assert EdgePurge.objects.filter(everything=True).exists()
+
+
+def test_every_edge_must_acknowledge(settings, published_story, amara, committed):
+    up = FakeEdge()
+    try:
+        configure_edges(settings, up.url, unreachable_url())
+        with committed():
+            services.withdraw_story(story=published_story, user=amara.user)
+        assert "BAN" in up.methods()
+        assert EdgePurge.objects.filter(everything=True).exists()  # the second edge owes it
+    finally:
+        up.close()
+
+
+def test_wagtails_own_purge_on_publish_waits_for_the_commit(
+    edge, campaign_index, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        campaign = CampaignPage(title="Fair work", slug="fair-work", intro="<p>Intro</p>")
+        campaign_index.add_child(instance=campaign)
+        campaign.save_revision().publish()
+    assert edge.requests == []
+    assert EdgePurge.objects.filter(urls=["http://localhost/campaigns/fair-work/"]).exists()
+
+    for callback in callbacks:
+        callback()
+
+    assert ("PURGE", "/campaigns/fair-work/", "localhost") in edge.requests
+    assert EdgePurge.objects.count() == 0
+
+
+def test_without_an_edge_nothing_is_recorded(published_story, amara, committed):
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    assert EdgePurge.objects.count() == 0
+
+
+def test_check_takedowns_reports_an_unacknowledged_edge_purge_until_it_is_sent(
+    settings, published_story, amara, committed
+):
+    from django.core.management.base import CommandError
+
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_takedowns", stdout=io.StringIO(), stderr=err)
+    assert "purge(s) of the edge cache not yet acknowledged" in err.getvalue()
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        out = io.StringIO()
+        call_command("check_takedowns", "--retry", stdout=out, stderr=io.StringIO())
+        assert "No public file of a withdrawn story is left." in out.getvalue()
+        assert "BAN" in edge.methods()
+    finally:
+        edge.close()
