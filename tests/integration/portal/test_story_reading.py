@@ -257,7 +257,7 @@ def test_the_ledger_refuses_an_approval_of_a_version_the_editors_replaced(amara,
             story=reload(reading),
             revision=read,
             user=amara.user,
-            scope=services.Scope(channels=("website",), byline="Amara"),
+            scope=services.Scope(channels=("website",), byline="pseudonym"),
             expected_hash=read_hash,
         )
 
