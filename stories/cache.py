@@ -340,6 +340,16 @@ def public_cache_control():
     return PUBLIC_CACHE_CONTROL.format(seconds=seconds)
 
 
+def _shared_cache_control(held_back):
+    """Public, and kept by the edge unless an edge purge was in flight when the response
+    started (``held_back``) or is now."""
+    from .edge import edge_purge_in_flight
+
+    if held_back or edge_purge_in_flight():
+        return UNKEPT_CACHE_CONTROL
+    return public_cache_control()
+
+
 def content_etag(content):
     """A strong validator: the page's bytes, hashed (a validator, not a record: not
     core.hashing, which hashes texts)."""
@@ -379,6 +389,11 @@ class PublicPageCacheMiddleware:
             if _private_request(request):
                 _mark_private(response)
             return response
+        from .edge import edge_purge_in_flight
+
+        # Checked when the response starts and again when it is finished: a page rendered
+        # while a change that purges the edge is being committed must not be kept there.
+        held_back = edge_purge_in_flight()
         gen, stored = _cached_copy(request)
         if stored is not None:
             _gen, status, headers, content = stored
@@ -387,7 +402,7 @@ class PublicPageCacheMiddleware:
                 response[name] = value
             if not response.has_header("ETag"):  # a copy stored before pages had one
                 response["ETag"] = content_etag(content)
-            response["Cache-Control"] = public_cache_control()
+            response["Cache-Control"] = _shared_cache_control(held_back)
             response["X-Sayso-Cache"] = "hit"
             return self._conditional(request, response)
         response = self.get_response(request)
@@ -406,7 +421,7 @@ class PublicPageCacheMiddleware:
         elif gen is None:
             response["X-Sayso-Cache"] = "off"
         if kept:
-            response["Cache-Control"] = public_cache_control()
+            response["Cache-Control"] = _shared_cache_control(held_back)
             return self._conditional(request, response)
         if response.cookies:
             return _mark_private(response)

@@ -14,10 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks.base import TaskResultStatus
 
 from consent import services
 from consent.selectors import today
-from stories.edge import carry_out_edge_purges, retry_edge_purges
+from stories.edge import carry_out_edge_purges, edge_purge_in_flight, retry_edge_purges
 from stories.models import CampaignPage, EdgePurge, StoryPage, Topic
 
 from tests.conftest import approve
@@ -86,6 +87,29 @@ def _edge_not_failed_recently():
     stories.edge._last_failure["at"] = None
 
 
+def forget_marks():
+    """Clear the marks set by fixtures: their changes, in the test's own transaction, never
+    commit (nor roll back before the test ends)."""
+    import shutil
+
+    from django.db import connection
+
+    from stories.edge import _in_flight_dir, _redis_client
+
+    connection._sayso_edge_in_flight = None
+    shared = _redis_client()
+    if shared is not None:
+        client, key = shared
+        client.delete(key)
+    shutil.rmtree(_in_flight_dir(), ignore_errors=True)
+
+
+@pytest.fixture
+def no_mark():
+    forget_marks()
+    assert edge_purge_in_flight() is False
+
+
 @pytest.fixture
 def edge(settings):
     edge = FakeEdge()
@@ -95,29 +119,37 @@ def edge(settings):
 
 
 def test_a_withdrawal_bans_the_site_and_purges_the_story_only_after_it_commits(
-    edge, published_story, amara, django_capture_on_commit_callbacks
+    edge, published_story, amara, no_mark, django_capture_on_commit_callbacks
 ):
+    edge.requests.clear()  # the fixture's publishing banned it before its (test) commit
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.withdraw_story(story=published_story, user=amara.user)
-    assert edge.requests == []  # not before the commit
-    assert EdgePurge.objects.filter(everything=True).exists()  # but owed, in its transaction
+    # Before the commit: the mark is set and the edge banned once (best effort) ...
+    assert edge.methods() == ["BAN"]
+    assert edge_purge_in_flight() is True
+    assert EdgePurge.objects.filter(everything=True).exists()  # ... and the purge owed
 
     for callback in callbacks:
         callback()
 
-    assert edge.methods().count("BAN") == 2  # the ban, and again once in-flight pages landed
+    # After it: the ban, and again once in-flight pages landed; then the mark is cleared.
+    assert edge.methods().count("BAN") == 3
     assert ("PURGE", "/stories/published/", "localhost") in edge.requests
     assert EdgePurge.objects.count() == 0
+    assert edge_purge_in_flight() is False
 
 
-def test_a_rolled_back_change_sends_no_purge(edge, published_story, amara, committed):
+def test_a_rolled_back_change_sends_no_purge(edge, published_story, amara, no_mark, committed):
+    edge.requests.clear()
     owed_before = EdgePurge.objects.count()  # the fixture's own publishing, in this test's
     # transaction, which never commits
     with committed(), pytest.raises(RuntimeError), transaction.atomic():
         services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
         raise RuntimeError("the withdrawal's transaction fails")
 
-    assert edge.requests == []
+    assert edge.methods() == ["BAN"]  # the ban before commit only: harmless
+    assert edge_purge_in_flight() is False  # the rollback cleared the mark
     assert EdgePurge.objects.count() == owed_before
     assert StoryPage.objects.get(pk=published_story.pk).live
 
@@ -167,8 +199,8 @@ def test_an_unreachable_edge_leaves_the_purge_owed_until_it_answers(
     assert "Connection refused" in owed[0].last_error
     assert "did not acknowledge" in caplog.text
 
-    # Still down: the task tries and keeps it.
-    assert retry_edge_purges.enqueue().return_value is False
+    # Still down: the task tries, fails (so the worker retries it) and keeps it.
+    assert retry_edge_purges.enqueue().status == TaskResultStatus.FAILED
     assert {purge.attempts for purge in EdgePurge.objects.all()} == {2}
 
     edge = FakeEdge()
@@ -243,13 +275,14 @@ def test_every_edge_must_acknowledge(settings, published_story, amara, committed
 
 
 def test_wagtails_own_purge_on_publish_waits_for_the_commit(
-    edge, campaign_index, django_capture_on_commit_callbacks
+    edge, campaign_index, no_mark, django_capture_on_commit_callbacks
 ):
+    edge.requests.clear()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         campaign = CampaignPage(title="Fair work", slug="fair-work", intro="<p>Intro</p>")
         campaign_index.add_child(instance=campaign)
         campaign.save_revision().publish()
-    assert edge.requests == []
+    assert edge.methods() == ["BAN"]  # the ban before commit; the page's purge waits
     assert EdgePurge.objects.filter(urls=["http://localhost/campaigns/fair-work/"]).exists()
 
     for callback in callbacks:
