@@ -197,8 +197,10 @@ def purge_all():
     and at the edge once the change commits."""
     from .edge import owe_edge_purge
 
-    _purge_or_record()
+    # The edge's mark first (stories/edge.py): from then on no page is kept, here or at the
+    # edge, so none rendered from the old rows outlives the commit.
     owe_edge_purge(everything=True)
+    _purge_or_record()
     if connection.in_atomic_block:
         # A reader rendering before the commit sees the old rows and stores them under the
         # generation just moved: moving it again once the change is visible leaves that
@@ -416,7 +418,9 @@ class PublicPageCacheMiddleware:
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             response["ETag"] = content_etag(response.content)
-            kept = _store(request, gen, response)
+            # Nor in this cache while an edge purge is in flight: after the commit, until
+            # the purge after it, such a copy would be served from here.
+            kept = not (held_back or edge_purge_in_flight()) and _store(request, gen, response)
             response["X-Sayso-Cache"] = "miss" if kept else "off"
         elif gen is None:
             response["X-Sayso-Cache"] = "off"

@@ -321,3 +321,149 @@ def test_check_takedowns_reports_an_unacknowledged_edge_purge_until_it_is_sent(
         assert "BAN" in edge.methods()
     finally:
         edge.close()
+
+
+# The mark "an edge purge is in flight": while it stands, no public response may be kept by
+# the edge, whether it was found so when the response started or when it was finished.
+
+
+def _kept_by_edge(response):
+    return "s-maxage" in response["Cache-Control"]
+
+
+def test_while_a_purge_is_in_flight_public_pages_are_not_kept_by_the_edge(
+    edge, published_story, client, no_mark
+):
+    from stories.edge import _mark_and_ban_before_commit
+
+    url = published_story.url
+    assert _kept_by_edge(client.get(url))  # a miss, stored: the edge may keep it
+    assert _kept_by_edge(client.get(url))  # a hit
+
+    in_flight = _mark_and_ban_before_commit()
+    miss_or_hit = client.get(url)
+    assert miss_or_hit.status_code == 200
+    assert miss_or_hit["Cache-Control"] == "no-cache, max-age=0, must-revalidate"
+    in_flight.clear()
+    assert edge_purge_in_flight() is False
+    assert _kept_by_edge(client.get(url))
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_mark_set_while_a_page_is_rendered_keeps_it_from_the_edge(
+    edge, published_story, client, no_mark, monkeypatch, cached
+):
+    """The check at the end of the response: the mark was set after the one at its start."""
+    from stories import cache as page_cache
+    from stories.edge import _mark_and_ban_before_commit
+
+    url = published_story.url
+    if cached:
+        assert client.get(url)["X-Sayso-Cache"] == "miss"
+    marks = []
+    found_at_start = page_cache._cached_copy
+
+    def mark_in_between(request):
+        copy = found_at_start(request)  # after the check at the start
+        marks.append(_mark_and_ban_before_commit())
+        return copy
+
+    monkeypatch.setattr(page_cache, "_cached_copy", mark_in_between)
+    response = client.get(url)
+    assert response.status_code == 200
+    # Rendered: kept neither by the page cache nor by the edge ("off"); served from the
+    # page cache: not kept by the edge.
+    assert response["X-Sayso-Cache"] == ("hit" if cached else "off")
+    assert not _kept_by_edge(response)
+    marks[0].clear()
+    monkeypatch.undo()
+    assert client.get(url)["X-Sayso-Cache"] == ("hit" if cached else "miss")
+
+
+def test_the_mark_expires_by_itself(edge, settings, no_mark):
+    """A process that set it and died (no commit, no rollback to clear it)."""
+    import time
+
+    from stories.edge import _set_mark
+
+    _set_mark("left-by-a-dead-process", time.time() + 0.3)
+    assert edge_purge_in_flight() is True
+    time.sleep(0.4)
+    assert edge_purge_in_flight() is False
+
+
+def test_an_unreachable_edge_before_commit_neither_blocks_nor_fails_a_withdrawal(
+    settings, published_story, amara, no_mark, committed
+):
+    import time
+
+    configure_edges(settings, unreachable_url())
+    started = time.monotonic()
+    with committed(), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
+    assert time.monotonic() - started < 5
+    assert not StoryPage.objects.get(pk=published_story.pk).live
+    assert edge_purge_in_flight() is False
+    assert EdgePurge.objects.filter(everything=True).exists()  # owed after commit
+
+
+needs_redis = pytest.mark.skipif(
+    not __import__("os").environ.get("SAYSO_TEST_REDIS_URL"),
+    reason="needs a Redis server: set SAYSO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/1)",
+)
+
+
+def _redis_caches(location):
+    return {
+        "default": {
+            "BACKEND": "sayso.cache_backends.FailOpenRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "sayso-test-edge",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+
+
+@needs_redis
+def test_with_redis_the_mark_lives_there_and_a_rollback_clears_it(
+    edge, settings, published_story, amara, committed
+):
+    import os
+
+    settings.CACHES = _redis_caches(os.environ["SAYSO_TEST_REDIS_URL"])
+    forget_marks()
+    from stories.edge import _redis_client
+
+    client, key = _redis_client()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert client.zcard(key) == 1  # where every app server looks
+        assert edge_purge_in_flight() is True
+        raise RuntimeError("the withdrawal's transaction fails")
+    assert client.zcard(key) == 0
+    assert edge_purge_in_flight() is False
+
+    with committed(), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
+    assert edge_purge_in_flight() is False
+    assert client.ttl(key) > 0 or client.exists(key) == 0
+
+
+def test_with_redis_down_a_withdrawal_commits_and_no_page_is_kept_by_the_edge(
+    edge, settings, published_story, amara, client, no_mark, committed
+):
+    settings.CACHES = _redis_caches("redis://127.0.0.1:1/0")
+    connection_marks = edge_purge_in_flight()
+    assert connection_marks is True  # can't be told: the edge keeps nothing
+    response = client.get(published_story.url)
+    assert response.status_code == 200
+    assert not _kept_by_edge(response)
+
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert not StoryPage.objects.get(pk=published_story.pk).live
+    assert "BAN" in edge.methods()
+    assert EdgePurge.objects.count() == 0
+    assert client.get(published_story.url).status_code == 410
