@@ -7,7 +7,8 @@ page), the story via the edge (Varnish, deploy/varnish/sayso.vcl), from gunicorn
 page cache and from gunicorn uncached (2 sync workers each, as bench/run.py), each with
 `wrk -t2 -c8 -d10s --latency`, the median of 3 runs; then, with 8 readers polling the story
 through the edge, how long a withdrawal takes to answer 410 there and how many 200s were
-given for requests sent after it committed (clock: time.monotonic, one for every process). Targets: edge ≥ 50% of the ceiling, p99 < 5 ms,
+given for requests sent after it committed (time.monotonic: one clock for every process).
+Targets: edge ≥ 50% of the ceiling, p99 < 5 ms,
 withdrawal → 410 < 1 s with 0 stale. Ports: BENCH_EDGE_PORT (8100) and the next three.
 Asserts nothing; needs varnishd, nginx and wrk (Debian's varnish, nginx-light, wrk).
 """
