@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make demo   install, migrate, seed and serve the demo site at http://127.0.0.1:8000
+#               (make demo PORT=8001 serves it on another port; links in it follow)
 #   make test   install what the tests need (Python packages, Debian's chromium and varnish)
 #               and run them
 #   make stack  the production topology on this machine: Varnish on :8080 → 2 gunicorn app
@@ -7,7 +8,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py | sha1sum | cut -c1-12)
+# The demo's port. Absolute links (emails, the seeded site's feed and sitemap) follow it
+# through WAGTAILADMIN_BASE_URL, unless that is set already.
+PORT ?= 8000
 
 .PHONY: demo test lint install browser edge stack clean
 
@@ -15,18 +19,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet -e ".[test,postgres,redis]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
+demo: export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

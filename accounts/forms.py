@@ -1,9 +1,13 @@
+import copy
+
 from django import forms
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Storyteller
-from consent.sanitise import clean_plain_text
+from core.text.sanitise import clean_plain_text
+
+from .sign_in_forms import PASSWORD_HELP, SignInNameField, plain_password_problems
 
 
 class CodeForm(forms.Form):
@@ -51,24 +55,34 @@ class CodeAndPasswordForm(CodeForm):
 
 
 class WelcomeForm(forms.Form):
+    """Opening the invitation: the name she signs in with, her name for the editors, a password."""
+
+    sign_in_name = SignInNameField()
     pseudonym = forms.CharField(
         label=_("What name should the editors use for you?"),
         max_length=80,
         help_text=_("It doesn't have to be your real name."),
+        error_messages={"required": _("Write a name for the editors to use.")},
     )
     password1 = forms.CharField(
         label=_("Choose a password or a passphrase"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 10 characters. A few words you'll remember works well."),
+        help_text=PASSWORD_HELP,
+        error_messages={"required": _("Choose a password.")},
     )
     password2 = forms.CharField(
         label=_("Type it again"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Type your password again.")},
     )
 
     def __init__(self, *args, storyteller=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.storyteller = storyteller
+        if storyteller is not None:
+            self.fields["sign_in_name"].exclude_user = storyteller.user
 
     def clean_pseudonym(self):
         pseudonym = clean_plain_text(self.cleaned_data["pseudonym"])
@@ -87,8 +101,11 @@ class WelcomeForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("The two don't match. Try again."))
         elif first and self.storyteller is not None:
+            # Compared with the name she is choosing, not the one she was given.
+            account = copy.copy(self.storyteller.user)
+            account.username = data.get("sign_in_name") or account.username
             try:
-                password_validation.validate_password(first, self.storyteller.user)
+                plain_password_problems(first, account)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data

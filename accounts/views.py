@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -22,13 +23,18 @@ from consent import services
 
 from . import two_factor
 from .forms import CodeAndPasswordForm, CodeForm, WelcomeForm
+from .sign_in_forms import NewPasswordForm, ResetRequestForm, SignInForm
+
+SIGN_IN_BACKEND = "accounts.backends.SignInNameOrEmailBackend"
+# Set for the first page after the welcome, which then shows her sign-in name prominently.
+JUST_WELCOMED = "sayso_just_welcomed"
 
 # -- the storytellers' portal ----------------------------------------------------------------
 
 
 @never_cache
 def welcome(request, token):
-    """Opening an invitation: choose a name and a password, then you're in."""
+    """Opening an invitation: choose a sign-in name, a name and a password, then you're in."""
     invitation = services.find_invitation(token)
     if invitation is None:
         return render(request, "accounts/welcome_invalid.html", status=410)
@@ -41,12 +47,18 @@ def welcome(request, token):
                     invitation=invitation,
                     pseudonym=form.cleaned_data["pseudonym"],
                     password=form.cleaned_data["password1"],
+                    sign_in_name=form.cleaned_data["sign_in_name"],
                 )
             except ValueError:
                 return render(request, "accounts/welcome_invalid.html", status=410)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome. This is your own space on Sayso."))
-            return redirect("portal:home")
+            except ValidationError as taken:
+                # Someone took a name that reads the same between her form and her save.
+                form.add_error("sign_in_name", taken)
+            else:
+                login(request, user, backend=SIGN_IN_BACKEND)
+                messages.success(request, _("Welcome. This is your own space on Sayso."))
+                request.session[JUST_WELCOMED] = True
+                return redirect("portal:home")
     else:
         form = WelcomeForm(initial={"pseudonym": storyteller.pseudonym}, storyteller=storyteller)
     return render(request, "accounts/welcome.html", {"form": form})
@@ -64,6 +76,7 @@ def quick_exit(request):
 
 class PortalLoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get_success_url(self):
@@ -76,6 +89,7 @@ class PortalLogoutView(auth_views.LogoutView):
 
 class PortalPasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
+    form_class = ResetRequestForm
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("portal:password_reset_done")
@@ -83,10 +97,20 @@ class PortalPasswordResetView(auth_views.PasswordResetView):
 
 class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("portal:login")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("validlink"):
+            context["sign_in_name"] = self.user.get_username()
+        return context
+
     def form_valid(self, form):
-        messages.success(self.request, _("Your new password is set. You can sign in now."))
+        messages.success(
+            self.request,
+            _("Your new password is set. Sign in with your sign-in name or email and it."),
+        )
         return super().form_valid(form)
 
 

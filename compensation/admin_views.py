@@ -5,8 +5,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
+
+from core.redirects import safe_next
 
 from . import money, selectors, services
 from .forms import EndAgreementForm, InPersonDeclineForm, ReversalForm
@@ -21,6 +24,16 @@ class AgreementIndexView(IndexView):
 
 class AgreementCreateView(CreateView):
     """ "Add an agreement" from a story's editor arrives with the storyteller and story set."""
+
+    def get_add_url(self):
+        # The form posts back here: keep where the editor came from (a story's editor).
+        url = super().get_add_url()
+        next_url = safe_next(self.request)
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+    def get_success_url(self):
+        """Back to the story the editor came from, if they came from one; else the list."""
+        return safe_next(self.request) or super().get_success_url()
 
     def get_initial_form_instance(self):
         agreement = Agreement(agreed_by=self.request.user)

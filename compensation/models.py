@@ -19,11 +19,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
-from consent.crypto import EncryptedTextField
 from consent.models import Storyteller
 
 # One "today" for the whole project (UTC); migrations refer to it as compensation.models.today.
 from consent.selectors import today  # noqa: F401
+from core.crypto import EncryptedTextField
 from core.hashing import sha256_of
 from core.ledger import AppendOnlyQuerySet, LedgerEntry
 

@@ -14,6 +14,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import CreateView, EditView
 
+from core.redirects import safe_next
+
 from . import erasure, services
 from .exceptions import ConsentRequired
 from .forms import UNTIL_WITHDRAWN, ScopeForm
@@ -28,7 +30,21 @@ class StorytellerCreateView(CreateView):
 
 
 class StorytellerEditView(EditView):
-    """Saving private words can take published stories down; the editor is told which."""
+    """Saving private words can take published stories down; the editor is told which.
+
+    Above the form: where her account stands, and a button for a new invitation link.
+    """
+
+    template_name = "consent/admin/storyteller_edit.html"
+
+    def get_context_data(self, **kwargs):
+        from .selectors import account_status
+
+        context = super().get_context_data(**kwargs)
+        context["storyteller"] = self.object
+        context["account_status"] = account_status(self.object)
+        context["can_invite"] = self.request.user.has_perm("consent.change_storyteller")
+        return context
 
     def save_instance(self):
         instance = super().save_instance()
@@ -53,11 +69,26 @@ class StorytellerEditView(EditView):
 
 
 def invite(request, pk):
-    """Make a single-use invitation link, shown once, to hand over in person."""
+    """Make a single-use invitation link, shown once, to hand over in person.
+
+    Each new link ends every earlier unused one (services.create_invitation).
+    """
+    from .selectors import account_status
+
     if not request.user.has_perm("consent.change_storyteller"):
-        raise PermissionDenied
+        # A plain 403 page, not Wagtail's redirect to the dashboard: the editor learns why.
+        return TemplateResponse(
+            request,
+            "consent/admin/not_allowed.html",
+            {"reason": _("Only editors who manage storytellers can make invitation links.")},
+            status=403,
+        )
     storyteller = get_object_or_404(Storyteller, pk=pk)
-    context = {"storyteller": storyteller}
+    context = {
+        "storyteller": storyteller,
+        "account_status": account_status(storyteller),
+        "next": safe_next(request),
+    }
     if request.method == "POST":
         invitation, token = services.create_invitation(
             storyteller=storyteller, created_by=request.user

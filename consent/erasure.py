@@ -23,7 +23,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .crypto import EncryptedTextField
+from core.crypto import EncryptedTextField
+
 from .exceptions import NotTheStoryteller
 from .models import ConsentEntry, ErasureRequest, Notification, Storyteller, is_storyteller_of
 from .selectors import is_withdrawn

@@ -1,8 +1,5 @@
 from django.core.exceptions import PermissionDenied
 
-# The ledgers are one implementation in core; the name stays importable from here.
-from core.exceptions import LedgerIsAppendOnly  # noqa: F401
-
 
 class ConsentRequired(PermissionDenied):
     """A story was about to go live with words its storyteller has not approved."""
@@ -21,6 +18,14 @@ class PrivateWordsFound(ConsentRequired):
     def __init__(self, message, fields=()):
         super().__init__(message)
         self.fields = list(fields)
+
+
+class StoryChanged(ConsentRequired):
+    """The version she read is no longer what is stored (an autosave, an editor's change)."""
+
+
+class StoryWithdrawn(ConsentRequired):
+    """A withdrawn story: nothing but a new approval from her brings it back."""
 
 
 class ErasureRequestIsFixed(Exception):

@@ -3,8 +3,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from core.text.redaction import clean_terms, fold
+
 from .models import Byline, Channel, Storyteller
-from .redaction import clean_terms, fold
 from .selectors import today
 from .services import Scope
 
@@ -148,7 +149,8 @@ class ScopeForm(forms.Form):
                 self.add_error("valid_until", _("Choose the last day, or pick “until I withdraw”."))
             elif chosen < today():
                 self.add_error("valid_until", _("Choose a day that has not passed yet."))
-        if self.has_photo and data.get("image_allowed") is None:
+        # Unanswered comes back as "" (the field's empty value), never as a "no".
+        if self.has_photo and data.get("image_allowed") not in (True, False):
             self.add_error("image_allowed", _("Tell us whether we may show the photo."))
         return data
 

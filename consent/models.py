@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Task, TaskState
 
+from core.crypto import EncryptedTextField
+from core.exceptions import LedgerIsAppendOnly
 from core.hashing import sha256_of
 from core.ledger import AppendOnlyQuerySet, LedgerEntry
 
-from .crypto import EncryptedTextField
-from .exceptions import ErasureRequestIsFixed, LedgerIsAppendOnly, NotTheStoryteller
+from .exceptions import ErasureRequestIsFixed, NotTheStoryteller
 
 STORYTELLERS_GROUP = "Storytellers"
 
@@ -39,7 +40,7 @@ class Storyteller(models.Model):
         _("contact"), max_length=10, choices=Contact.choices, default=Contact.NONE
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    # Personal data, encrypted at rest (consent.crypto): a database dump shows ciphertext.
+    # Personal data, encrypted at rest (core.crypto): a database dump shows ciphertext.
     # Deliberately unsearchable; find storytellers by pseudonym.
     legal_name = EncryptedTextField(
         _("legal name"),
@@ -87,13 +88,13 @@ class Storyteller(models.Model):
 
     def private_term_list(self):
         """The private words the storyteller or their editors listed, one per line."""
-        from .redaction import clean_terms
+        from core.text.redaction import clean_terms
 
         return clean_terms((self.private_terms or "").splitlines())
 
     def guarded_terms(self):
         """Everything no public page may contain: the private words and the legal name."""
-        from .redaction import clean_terms
+        from core.text.redaction import clean_terms
 
         return clean_terms([*self.private_term_list(), self.legal_name or ""])
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from core.hashing import sha256_of
+from core.text import redaction
 from images.embeds import embedded_image_ids
 
-from . import redaction
 from .exceptions import ConsentRequired
 from .models import Channel, ConsentEntry, Storyteller
 from .publication import publication_checks
@@ -664,3 +664,51 @@ def approved_content_hash(story, revision):
         .first()
         or ""
     )
+
+
+# Generated sign-in names start with this (services.create_storyteller); a storyteller who
+# chose her own has one she can type.
+GENERATED_USERNAME_PREFIX = "storyteller-"
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """Where a storyteller's account stands, in an editor's words: one line each."""
+
+    code: str  # "not_invited", "invited", "link_ended", "active"
+    lines: tuple
+
+
+def account_status(storyteller, *, now=None):
+    """Whether she was invited, until when her link works, and when she last signed in."""
+    now = now or timezone.now()
+    user = storyteller.user
+    invitation = storyteller.invitations.order_by("-created_at", "-pk").first()
+    lines = []
+    if invitation is not None and invitation.used_at is None:
+        when = formats.date_format(timezone.localtime(invitation.expires_at), "j F Y, H:i")
+        if invitation.expires_at > now:
+            code = "invited"
+            lines.append(_("Invited — the link ends on %(date)s.") % {"date": when})
+        else:
+            code = "link_ended"
+            lines.append(
+                _("The invitation link ended on %(date)s without being used.") % {"date": when}
+            )
+    elif invitation is None and not user.has_usable_password():
+        code = "not_invited"
+        lines.append(_("Not invited yet."))
+    else:
+        code = "active"
+    if user.last_login:
+        lines.append(
+            _("Signed in last on %(date)s.")
+            % {"date": formats.date_format(timezone.localtime(user.last_login), "j F Y, H:i")}
+        )
+    else:
+        lines.append(_("Has not signed in yet."))
+    if user.has_usable_password() and not user.username.startswith(GENERATED_USERNAME_PREFIX):
+        lines.append(_("Has a sign-in name: %(name)s") % {"name": user.username})
+    elif user.has_usable_password():
+        lines.append(_("No sign-in name of their own yet."))
+    return AccountStatus(code, tuple(lines))

@@ -24,7 +24,13 @@ from core.db import retrying
 from core.hashing import sha256_hex
 from core.in_person import witness_named
 
-from .exceptions import ConsentRequired, NotTheStoryteller, PrivateWordsFound
+from .exceptions import (
+    ConsentRequired,
+    NotTheStoryteller,
+    PrivateWordsFound,
+    StoryChanged,
+    StoryWithdrawn,
+)
 from .models import (
     Byline,
     Channel,
@@ -152,18 +158,25 @@ def _refuse_private_words(version):
 
 @retrying
 @transaction.atomic
-def approve_story(*, story, revision, user, scope):
-    """The storyteller approves exactly this version, within the scope they chose."""
+def approve_story(*, story, revision, user, scope, expected_hash=None):
+    """The storyteller approves exactly this version, within the scope they chose.
+
+    ``expected_hash`` is the content hash of what she read: checked under the story's lock,
+    so an autosave or an editor's change in between can't slip into her approval.
+    """
     story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
+    digest = revision_content_hash(revision)
+    if expected_hash is not None and digest != expected_hash:
+        raise StoryChanged(_("The story changed while you were reading it."))
     _refuse_private_words(revision.as_object())
     entry = _append(
         story,
         decision=ConsentEntry.Decision.GRANTED,
         method=ConsentEntry.Method.PORTAL,
         revision_id=revision.pk,
-        digest=revision_content_hash(revision),
+        digest=digest,
         scope=scope,
     )
     review = open_review(story)
@@ -201,21 +214,26 @@ def _enforce_latest_decision(story, *, notify=True):
 
 @retrying
 @transaction.atomic
-def request_changes(*, story, revision, user, message):
+def request_changes(*, story, revision, user, message, expected_hash=None):
     """The storyteller asks the editors for changes to this version.
 
     A request is not a withdrawal: it blocks those words, and leaves any other version she
-    approved (the live one, say) as it is (selectors.publication_verdict).
+    approved (the live one, say) as it is (selectors.publication_verdict). Refusing part of
+    a version (its photo, the name it gives her) is such a request too: services never
+    turn her "no" into an error, it reaches the editors as what she asked for.
     """
     story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
+    digest = revision_content_hash(revision)
+    if expected_hash is not None and digest != expected_hash:
+        raise StoryChanged(_("The story changed while you were reading it."))
     entry = _append(
         story,
         decision=ConsentEntry.Decision.CHANGES_REQUESTED,
         method=ConsentEntry.Method.PORTAL,
         revision_id=revision.pk,
-        digest=revision_content_hash(revision),
+        digest=digest,
         message=message,
     )
     review = open_review(story)
@@ -307,6 +325,70 @@ def withdraw_story(*, story, user=None, recorded_by=None, witness_name=""):
     )
     take_down(story)
     _tell_editors(Notification.Kind.WITHDRAWN, story)
+    return entry
+
+
+def places_she_can_stop(story):
+    """Her newest grant for the story, when she may stop some of its places and keep others.
+
+    Only a grant still in force can be narrowed: after a withdrawal, an expiry or her request
+    for changes to those same words, a narrowed copy of the grant would bring them back.
+    """
+    from .selectors import latest_decision
+
+    decision = latest_decision(story.consent_entries.order_by("-sequence"))
+    grant = decision.grant
+    if (
+        grant is None
+        or decision.withdrawal is not None
+        or decision.expiry is not None
+        or decision.changes_requested
+        or (grant.valid_until and grant.valid_until < today())
+        or len(grant.channels) < 2
+    ):
+        return None
+    return grant
+
+
+@retrying
+@transaction.atomic
+def narrow_consent(*, story, user, stop):
+    """The storyteller stops some places (``stop``, channel values) and keeps the others.
+
+    A new grant for the same words with fewer places, recorded at once; what is live stays
+    only if her narrower grant still covers it (no website, no live page), in this same
+    transaction. To stop every place she withdraws (withdraw_story).
+    """
+    story = lock_story(story)
+    _require_storyteller(user, story)
+    grant = places_she_can_stop(story)
+    if grant is None:
+        raise ConsentRequired(_("There is nothing you agreed to that can be narrowed."))
+    stop = set(stop)
+    keep = [channel for channel in grant.channels if channel not in stop]
+    if not stop or not stop <= set(grant.channels):
+        raise ValueError("Choose places the story may appear in now.")
+    if not keep:
+        raise ValueError("Stopping every place is a withdrawal.")
+    scope = Scope(
+        channels=tuple(keep),
+        byline=grant.byline,
+        image_allowed=grant.image_allowed,
+        valid_until=grant.valid_until,
+    )
+    labels = dict(Channel.choices)
+    entry = _append(
+        story,
+        decision=ConsentEntry.Decision.GRANTED,
+        method=ConsentEntry.Method.PORTAL,
+        revision_id=grant.revision_id,
+        digest=grant.content_hash,
+        scope=scope,
+        message=_("Stopped by the storyteller: %(places)s.")
+        % {"places": ", ".join(str(labels[c]) for c in grant.channels if c in stop)},
+    )
+    if not _enforce_latest_decision(story):
+        _tell_editors(Notification.Kind.CONSENT_NARROWED, story)
     return entry
 
 
@@ -433,8 +515,9 @@ def take_down_other_pages_with_private_words(storyteller):
 @transaction.atomic
 def change_private_terms(storyteller, *, add=(), remove=()):
     """Add and remove private words without losing anyone else's change made meanwhile."""
+    from core.text.redaction import clean_terms, fold
+
     from .models import Storyteller
-    from .redaction import clean_terms, fold
 
     locked = Storyteller.objects.select_for_update().get(pk=storyteller.pk)
     removed = {fold(term) for term in remove}
@@ -582,9 +665,14 @@ def find_invitation(token):
 
 
 @transaction.atomic
-def accept_invitation(*, invitation, pseudonym, password):
-    """The storyteller sets their password and name; the link can't be used again."""
-    from .models import Invitation
+def accept_invitation(*, invitation, pseudonym, password, sign_in_name=None):
+    """The storyteller chooses her sign-in name, name and password; the link can't be used
+    again. Raises ValueError for a used link, ValidationError for a name taken meanwhile."""
+    from django.contrib.auth.models import Group
+
+    from core.sign_in_names import validate_sign_in_name
+
+    from .models import STORYTELLERS_GROUP, Invitation
 
     # Lock the row so a link opened twice at once is still used only once.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -594,8 +682,15 @@ def accept_invitation(*, invitation, pseudonym, password):
     storyteller.pseudonym = pseudonym
     storyteller.save(update_fields=["pseudonym"])
     user = storyteller.user
+    fields = ["password"]
+    if sign_in_name is not None:
+        # One welcome at a time chooses a name, so two people can't both take "Rose" and
+        # "rose" at once (SQLite's immediate transactions already queue every writer).
+        Group.objects.select_for_update().filter(name=STORYTELLERS_GROUP).first()
+        user.username = validate_sign_in_name(sign_in_name, exclude_user=user)
+        fields.append("username")
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=fields)
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     return user
@@ -603,21 +698,28 @@ def accept_invitation(*, invitation, pseudonym, password):
 
 @retrying
 @transaction.atomic
-def edit_story(*, story, user, title, summary, body, scope):
+def edit_story(*, story, user, title, summary, body, scope, photo=None):
     """The storyteller rewrites their own story: a new version by them, approved by them.
 
     Their edit counts as their consent to exactly these words, within the scope they chose;
     any later change by an editor makes a new version that needs their approval again.
+    Her version follows her choices: the photo (``photo``: "shown", "blurred" or "hidden")
+    and how she is named (scope.byline), so what she approves is what she chose.
     """
-    from .sanitise import clean_plain_text, clean_story_html
+    from core.text.sanitise import clean_plain_text, clean_story_html
 
     story = lock_story(story)
     _require_storyteller(user, story)
+    if is_withdrawn(story):
+        # Saving counts as her approval: on a withdrawn story that would bring it back by a
+        # side door. Only approving a version the editors send her again does that.
+        raise StoryWithdrawn(_("This story is withdrawn, so it can't be edited."))
     draft = story.get_latest_revision_as_object()
     draft.title = clean_plain_text(title)
     draft.draft_title = draft.title
     draft.summary = clean_plain_text(summary)
     draft.body = clean_story_html(body)
+    _apply_her_choices(draft, story, scope, photo)
     _refuse_private_words(draft)
     revision = draft.save_revision(user=user, log_action=True)
     entry = _append(
@@ -633,6 +735,26 @@ def edit_story(*, story, user, title, summary, body, scope):
     _tell_editors(Notification.Kind.EDITED, story)
     _enforce_latest_decision(story)
     return entry
+
+
+def _apply_her_choices(draft, story, scope, photo):
+    """Her version shows her photo as she chose, or not at all, and names her as she chose."""
+    if draft.image_id and (photo == "hidden" or (photo is None and not scope.image_allowed)):
+        draft.image = None
+        draft.image_alt = ""
+        draft.image_blurred = False
+    elif draft.image_id and photo in ("shown", "blurred"):
+        draft.image_blurred = photo == "blurred"
+    if scope.byline == draft.byline_kind:
+        return
+    if scope.byline == draft.Byline.ANONYMOUS:
+        draft.byline_kind = scope.byline
+    elif scope.byline == draft.Byline.PSEUDONYM:
+        draft.byline_kind = scope.byline
+        draft.byline_name = story.storyteller.pseudonym
+    else:
+        # Her first name is hers to give the editors; it is never guessed.
+        raise ValueError("This version has no first name to show.")
 
 
 def _restart_review_after_storyteller_edit(story, revision, user):

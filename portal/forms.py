@@ -1,36 +1,23 @@
 """Forms storytellers fill in, worded for them."""
 
+import dataclasses
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consent.forms import MIN_PRIVATE_WORD_LENGTH, ScopeForm
 from consent.models import Storyteller
-from consent.sanitise import clean_plain_text, clean_story_html
+from core.text.sanitise import (
+    clean_plain_text,
+    clean_story_html,
+    story_html_to_text,
+    text_to_story_html,
+)
+from stories.models import StoryPage
+
+from .decision_forms import BYLINES, PHOTO_BLURRED, PHOTO_CHOICES, PHOTO_HIDDEN, PHOTO_SHOWN
 
 # -- stories ---------------------------------------------------------------------------------
-
-
-class ApproveForm(ScopeForm):
-    """Approving names the exact version read, so a change meanwhile can't slip through."""
-
-    revision = forms.IntegerField(widget=forms.HiddenInput)
-    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-
-class ChangesForm(forms.Form):
-    revision = forms.IntegerField(widget=forms.HiddenInput)
-    message = forms.CharField(
-        label=_("What would you like changed?"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=4000,
-        help_text=_("The editors will read this. Write as much or as little as you like."),
-    )
-
-    def clean_message(self):
-        return _cleaned_or_refused(
-            clean_plain_text(self.cleaned_data["message"]),
-            _("Tell the editors in words what you would like changed."),
-        )
 
 
 def _cleaned_or_refused(value, message):
@@ -41,7 +28,19 @@ def _cleaned_or_refused(value, message):
     return value
 
 
+BODY_AS_TEXT = "text"
+EDIT_PHOTO_CHOICES = {
+    "yes": PHOTO_CHOICES[PHOTO_SHOWN],
+    "blurred": PHOTO_CHOICES[PHOTO_BLURRED],
+    "no": PHOTO_CHOICES[PHOTO_HIDDEN],
+}
+BODY_AS_HTML = "html"
+
+
 class EditStoryForm(ScopeForm):
+    """Her own words. Without JavaScript the story is plain paragraphs in a text box; the
+    formatting editor (portal.js) swaps in the rich text and says so in ``body_format``."""
+
     title = forms.CharField(label=_("Title"), max_length=255)
     summary = forms.CharField(
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=400
@@ -50,9 +49,88 @@ class EditStoryForm(ScopeForm):
         label=_("Your story"),
         widget=forms.Textarea(attrs={"rows": 16, "data-simple-editor": ""}),
         max_length=100_000,
-        help_text=_("Paragraphs, bold, italic, lists and links are kept. Nothing else is."),
+        help_text=_(
+            "Leave an empty line between paragraphs. Start a line with “- ” for a list. "
+            "Bold, italic and links you add with the buttons are kept too."
+        ),
+    )
+    # Missing (an older form, a script posting markup): the text is read as formatted and
+    # cleaned like any other; either way only the allowlist survives.
+    body_format = forms.ChoiceField(
+        choices=[(BODY_AS_TEXT, BODY_AS_TEXT), (BODY_AS_HTML, BODY_AS_HTML)],
+        widget=forms.HiddenInput,
+        required=False,
     )
     field_order = ["title", "summary", "body"]
+
+    def __init__(self, *args, story=None, **kwargs):
+        super().__init__(*args, story=story, **kwargs)
+        self.draft = story
+        self.fields["byline"].label = _("How should your story name you?")
+        self.fields["byline"].choices = list(BYLINES.items())
+        # Her own version follows her choices (services.edit_story): the photo shown,
+        # blurred or taken out, the name she chose. Never a refusal after saving.
+        self.asks_photo, self.has_photo = self.has_photo, False
+        if self.asks_photo:
+            self.fields["image_allowed"] = forms.ChoiceField(
+                label=_("Should readers see your photo, see it blurred, or not see it?"),
+                choices=list(EDIT_PHOTO_CHOICES.items()),
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            if not self.is_bound and self.initial.get("image_allowed") == "yes":
+                self.initial["image_allowed"] = "blurred" if story.image_blurred else "yes"
+        self.current_body = story.body if story is not None else ""
+        self.fields["body"].widget.attrs["data-html"] = self._formatted_for_editor()
+        if not self.is_bound:
+            self.initial.setdefault("body_format", BODY_AS_TEXT)
+            if "body" in self.initial:
+                self.initial["body"] = story_html_to_text(self.initial["body"])
+
+    def clean(self):
+        data = super().clean()
+        if self.asks_photo and data.get("image_allowed") not in EDIT_PHOTO_CHOICES:
+            self.add_error(
+                "image_allowed", _("Choose whether readers see your photo, blurred or not.")
+            )
+        chosen = data.get("byline")
+        if (
+            chosen == StoryPage.Byline.FIRST_NAME
+            and self.draft is not None
+            and self.draft.byline_kind != StoryPage.Byline.FIRST_NAME
+        ):
+            self.add_error(
+                "byline",
+                _(
+                    "This version doesn't have your first name, so we can't use it yet. "
+                    "Choose another, or ask the editors for changes and tell them."
+                ),
+            )
+        return data
+
+    def scope(self):
+        scope = super().scope()
+        return dataclasses.replace(
+            scope, image_allowed=self.photo_choice() in (PHOTO_SHOWN, PHOTO_BLURRED)
+        )
+
+    def photo_choice(self):
+        """shown, blurred or hidden for a version with a photo; None without one."""
+        if not self.asks_photo:
+            return None
+        return {"yes": PHOTO_SHOWN, "blurred": PHOTO_BLURRED, "no": PHOTO_HIDDEN}[
+            self.cleaned_data["image_allowed"]
+        ]
+
+    def _formatted_for_editor(self):
+        # Shown again after a mistake elsewhere, the editor starts from what she sent (cleaned:
+        # the editor reads it as markup), not from the stored story.
+        if not self.is_bound:
+            return self.current_body
+        sent = str(self.data.get("body", ""))
+        if self.data.get("body_format") == BODY_AS_TEXT:
+            return text_to_story_html(sent)
+        return clean_story_html(sent)
 
     def clean_title(self):
         return _cleaned_or_refused(
@@ -65,16 +143,14 @@ class EditStoryForm(ScopeForm):
         )
 
     def clean_body(self):
-        return _cleaned_or_refused(
-            clean_story_html(self.cleaned_data["body"]), _("Write your story in words.")
-        )
-
-
-class WithdrawForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("Yes, take my story down"),
-        error_messages={"required": _("Tick the box to confirm.")},
-    )
+        body = self.cleaned_data["body"]
+        if self.data.get("body_format") == BODY_AS_TEXT:
+            if body.strip() == story_html_to_text(self.current_body).strip():
+                # Unchanged: keep her bold, italic and links, which plain text can't show.
+                body = self.current_body
+            else:
+                body = text_to_story_html(body)
+        return _cleaned_or_refused(clean_story_html(body), _("Write your story in words."))
 
 
 class ContactForm(forms.Form):

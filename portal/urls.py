@@ -8,17 +8,26 @@ from django.urls import path
 
 from accounts import views as accounts_views
 
-from .views import campaigns, payments, profile, receipts, rights, stories
+from .views import campaigns, decisions, payments, profile, receipts, rights, stories
 
 app_name = "portal"
 
 urlpatterns = [
     path("", stories.home, name="home"),
     path("stories/<int:pk>/", stories.story_detail, name="story"),
-    path("stories/<int:pk>/approve/", stories.approve, name="approve"),
-    path("stories/<int:pk>/changes/", stories.request_changes, name="request_changes"),
+    # Her decision, one thing per page.
+    path("stories/<int:pk>/decide/start/", decisions.start, name="decide_start"),
+    path("stories/<int:pk>/decide/", decisions.decide, name="decide"),
+    path("stories/<int:pk>/approve/places/", decisions.approve_places, name="approve_places"),
+    path("stories/<int:pk>/approve/name/", decisions.approve_name, name="approve_name"),
+    path("stories/<int:pk>/approve/photo/", decisions.approve_photo, name="approve_photo"),
+    path("stories/<int:pk>/approve/until/", decisions.approve_until, name="approve_until"),
+    path("stories/<int:pk>/approve/check/", decisions.approve_check, name="approve_check"),
+    path("stories/<int:pk>/changes/", decisions.request_changes, name="request_changes"),
     path("stories/<int:pk>/edit/", stories.edit, name="edit"),
-    path("stories/<int:pk>/withdraw/", stories.withdraw, name="withdraw"),
+    path("stories/<int:pk>/withdraw/", decisions.withdraw, name="withdraw"),
+    path("stories/<int:pk>/withdraw/places/", decisions.withdraw_places, name="withdraw_places"),
+    path("stories/<int:pk>/done/<uuid:receipt_id>/", decisions.decided, name="decided"),
     path("stories/<int:pk>/erase/", rights.erase, name="erase"),
     path("history/", receipts.history, name="history"),
     path("receipts/<uuid:receipt_id>/", receipts.receipt, name="receipt"),

@@ -28,7 +28,8 @@ _WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
 
 
 def axes_username(request, credentials):
-    """The user name a failed sign-in is recorded under, cut to what a user name can be.
+    """The account a sign-in attempt is recorded under: its user name when the name or
+    email typed belongs to one, else what was typed, cut to what a user name can be.
 
     Django's sign-in forms set the user name's length limit after building the field, so it
     is never checked, and a 300-character name reached axes' 255-character column. No
@@ -40,7 +41,14 @@ def axes_username(request, credentials):
         username = getattr(request, "POST", {}).get(field) if request is not None else None
     if not isinstance(username, str):
         return username
-    return username[: get_user_model()._meta.get_field(field).max_length]
+    # One account, one count: "AMARA", "amara" and her email address are all her account's
+    # user name here, so typing it differently gives no extra tries before the lockout.
+    from core.sign_in_names import find_account, normalise
+
+    account = find_account(username)
+    if account is not None:
+        return account.get_username()
+    return normalise(username).casefold()[: get_user_model()._meta.get_field(field).max_length]
 
 
 def _unstorable(text):

@@ -26,3 +26,7 @@ urlpatterns += [
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": ConsentedSitemap}}, name="sitemap"),
     path("", include(wagtail_urls)),
 ]
+
+handler403 = "sayso.errors.permission_denied"
+handler404 = "sayso.errors.page_not_found"
+handler500 = "sayso.errors.server_error"

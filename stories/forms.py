@@ -3,6 +3,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 from wagtail.admin.forms.pages import CopyForm
 
+STORY_IN_REVIEW_MESSAGE = _(
+    "This story is in review. Publish it with “Approve and publish” once its storyteller has "
+    "approved it, or cancel the review first."
+)
+
 
 class StoryPageForm(WagtailAdminPageForm):
     """The story editor's form: refuses to publish or schedule words nobody approved.
@@ -27,6 +32,11 @@ class StoryPageForm(WagtailAdminPageForm):
     def _post_clean(self):
         super()._post_clean()
         if "action-publish" not in self.data or self.errors:
+            return
+        if self.instance.pk and self.instance.workflow_in_progress:
+            # One publish path (stories/wagtail_hooks.py): a story in review is published by
+            # the editors' approval, which publishes the version its storyteller approved.
+            self.add_error(None, ValidationError(STORY_IN_REVIEW_MESSAGE, code="in_review"))
             return
         from consent.selectors import publication_verdict
 
@@ -106,7 +116,47 @@ class CampaignStoryForm(WagtailAdminModelForm):
         from .campaigns import stories_in_scope
 
         if "story" in self.fields and story_channel:
-            self.fields["story"].queryset = stories_in_scope(story_channel)
-            self.fields["story"].error_messages["invalid_choice"] = _(
+            field = self.fields["story"]
+            field.queryset = stories_in_scope(story_channel)
+            field.error_messages["invalid_choice"] = _(
                 "This story's storyteller has not agreed to it appearing here, or no longer does."
             )
+            self._keep_row_that_left_scope(field)
+
+    def _keep_row_that_left_scope(self, field):
+        """A saved row whose story left the campaign's scope is named and can stay or go.
+
+        Without this the row's story is missing from the list, so the row shows blank and
+        its required field blocks saving the whole campaign. The story is offered in its own
+        row only, labelled with why readers no longer see it; readers never get it
+        (CampaignPage.public_stories asks the consent rule).
+        """
+        from .models import StoryPage
+
+        story_id = self.instance.story_id if self.instance.pk else None
+        if story_id is None or field.queryset.filter(pk=story_id).exists():
+            return
+        story = StoryPage.objects.filter(pk=story_id).first()
+        if story is None:
+            return
+        self.story_left_scope = left_scope_reason(story)
+        field.queryset = field.queryset.model.objects.filter(
+            pk__in=[*field.queryset.values_list("pk", flat=True), story_id]
+        ).order_by("title")
+        field.help_text = self.story_left_scope
+        field.label_from_instance = lambda option: (
+            f"{option.title} — {self.story_left_scope}" if option.pk == story_id else option.title
+        )
+
+
+def left_scope_reason(story):
+    """Why a campaign's story is no longer shown to readers, and what the editor should do."""
+    from consent.selectors import consent_has_ended, is_withdrawn
+
+    if is_withdrawn(story):
+        return _("Withdrawn by its storyteller — remove this row")
+    if consent_has_ended(story):
+        return _("Its storyteller's consent has ended — remove this row")
+    if not story.live:
+        return _("No longer on the website — remove this row")
+    return _("Its storyteller no longer agrees to it appearing here — remove this row")

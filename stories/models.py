@@ -6,7 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms import Select
+from django.forms import CheckboxSelectMultiple, Select
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -19,7 +19,7 @@ from wagtail.snippets.models import register_snippet
 
 from compensation.panels import CompensationStatusPanel
 from consent.models import Byline, Channel
-from consent.sanitise import STORY_RICH_TEXT_FEATURES
+from core.text.sanitise import STORY_RICH_TEXT_FEATURES
 from images.embeds import bind_file_hashes
 
 from . import guard
@@ -33,7 +33,7 @@ from .forms import (
 from .guard import StoryGone  # noqa: F401  (stories.middleware answers it with 410)
 from .panels import ConsentStatusPanel, ScopedStoriesPanel
 
-# STORY_RICH_TEXT_FEATURES (consent.sanitise): what a storyteller can also write in the portal.
+# STORY_RICH_TEXT_FEATURES (core.text.sanitise): what a storyteller can also write in the portal.
 INTRO_RICH_TEXT_FEATURES = ["bold", "italic", "link"]
 
 # The admin's rich-text editor tags every block with a random data-block-key and adds one to
@@ -82,8 +82,8 @@ class _NoPrivateWordsMixin:
         return super().save(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):
-        from consent.redaction import without_exempt
         from consent.selectors import public_page_verdict
+        from core.text.redaction import without_exempt
 
         # Story cards are marked so the check leaves them to their own storyteller's verdict
         # (publicly_consented chose them); the mark is new for every render.
@@ -395,7 +395,8 @@ class StoryPage(Page):
         FieldPanel("storyteller"),
         FieldPanel("summary"),
         FieldPanel("body"),
-        FieldPanel("content_warnings"),
+        # Tick boxes, not a multiple select that needs Ctrl-click to choose more than one.
+        FieldPanel("content_warnings", widget=CheckboxSelectMultiple),
         MultiFieldPanel(
             [FieldPanel("byline_kind"), FieldPanel("byline_name")], heading=_("Byline")
         ),
@@ -403,7 +404,7 @@ class StoryPage(Page):
             [FieldPanel("image"), FieldPanel("image_alt"), FieldPanel("image_blurred")],
             heading=_("Photo"),
         ),
-        FieldPanel("topics"),
+        FieldPanel("topics", widget=CheckboxSelectMultiple),
         FieldPanel("region"),
     ]
 

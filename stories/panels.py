@@ -27,7 +27,25 @@ class ConsentStatusPanel(Panel):
             )
             context["story_id"] = page.pk
             context.update(consent_summary(page))
+            context.update(_storyteller_account(page, self.request))
             return context
+
+
+def _storyteller_account(story, request):
+    """Her account's state and, for editors who may, a new invitation link from here."""
+    from django.urls import reverse
+
+    from consent.selectors import account_status
+
+    if story.pk is None or story.storyteller_id is None:
+        return {}
+    storyteller = story.storyteller
+    return {
+        "storyteller": storyteller,
+        "account_status": account_status(storyteller),
+        "can_invite": request is not None and request.user.has_perm("consent.change_storyteller"),
+        "next": reverse("wagtailadmin_pages:edit", args=[story.pk]),
+    }
 
 
 def _last_take_down_was_superseded(story):

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Site
 
-from consent.redaction import without_exempt
 from consent.selectors import public_page_verdict, publicly_consented
+from core.text.redaction import without_exempt
 
 from .models import CampaignPage, StoryPage
 

@@ -1,10 +1,17 @@
 from django.db import transaction
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.actions.edit import EditPermissionError
+from wagtail.actions.edit_page import EditPageAction
+from wagtail.actions.publish_page_revision import PublishPageRevisionAction
+from wagtail.admin.action_menu import CancelWorkflowMenuItem
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 
 from consent.exceptions import ConsentRequired
 from consent.selectors import publication_verdict
 
+from .forms import STORY_IN_REVIEW_MESSAGE
 from .models import CampaignPage, StoryPage
 
 
@@ -23,6 +30,83 @@ def hide_publish_without_consent(menu_items, request, context):
         return
     if page.storyteller_id is None or not publication_verdict(page).allowed:
         menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
+    if page.pk and page.workflow_in_progress:
+        # One way to publish a story in review: the editors' "Approve and publish", whose
+        # finish action (consent.workflow) publishes exactly the version the storyteller
+        # approved. Wagtail's Publish would cancel the review and publish the latest
+        # version instead (StoryPageForm refuses it too).
+        menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
+        workflow_state = page.current_workflow_state
+        if workflow_state.is_at_final_task:
+            for item in menu_items:
+                if item.name == "approve":
+                    item.label = (
+                        _("Approve with comment and publish")
+                        if item.launch_modal
+                        else _("Approve and publish")
+                    )
+
+
+class ReviewAwarePublishAction(PublishPageRevisionAction):
+    """Wagtail's page publish action (the v3 API's door), refusing a story in review.
+
+    The same one publish path as the editor's page: a story in review is published by the
+    editors' approval (consent.workflow's finish action), never by a publish that cancels
+    the review. The finish action publishes after the review is marked approved, so it is
+    not refused here.
+    """
+
+    def check(self, skip_permission_checks=False):
+        super().check(skip_permission_checks=skip_permission_checks)
+        if isinstance(self.object, StoryPage) and self.object.workflow_in_progress:
+            raise self.permission_error_class(STORY_IN_REVIEW_MESSAGE)
+
+
+class ReviewAwareEditAction(EditPageAction):
+    """Wagtail's page edit action (the v3 API's update), refusing "and publish" in review."""
+
+    def check_publish(self):
+        super().check_publish()
+        if isinstance(self.instance, StoryPage) and self.instance.workflow_in_progress:
+            raise EditPermissionError(STORY_IN_REVIEW_MESSAGE)
+
+
+@hooks.register("register_actions", order=100)
+def register_review_aware_actions(registry):
+    from wagtail.models import Page
+
+    registry.register(Page, ReviewAwarePublishAction)
+    registry.register(Page, ReviewAwareEditAction)
+
+
+class ConfirmedCancelWorkflowMenuItem(CancelWorkflowMenuItem):
+    """Wagtail's "Cancel workflow" as a link to a page that asks first."""
+
+    label = _("Cancel the review")
+
+    def get_url(self, parent_context):
+        return reverse("stories_confirm_cancel_review", args=[parent_context["page"].pk])
+
+
+@hooks.register("construct_page_action_menu")
+def confirm_before_cancelling_a_review(menu_items, request, context):
+    """Cancelling a review used to happen at one click, with no way back."""
+    for index, item in enumerate(menu_items):
+        if item.name == "action-cancel-workflow":
+            menu_items[index] = ConfirmedCancelWorkflowMenuItem(order=item.order)
+
+
+@hooks.register("register_admin_urls")
+def register_story_admin_urls():
+    from .admin_views import confirm_cancel_review
+
+    return [
+        path(
+            "pages/<int:pk>/cancel-review/",
+            confirm_cancel_review,
+            name="stories_confirm_cancel_review",
+        )
+    ]
 
 
 class ConsentAwarePublishBulkAction(PublishBulkAction):
@@ -33,6 +117,8 @@ class ConsentAwarePublishBulkAction(PublishBulkAction):
             return False
         specific = page.specific_deferred
         if isinstance(specific, StoryPage):
+            if specific.workflow_in_progress:
+                return False  # in review: "Approve and publish" is its one way out
             latest = specific.get_latest_revision_as_object()
             return publication_verdict(latest).allowed
         return True

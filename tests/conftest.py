@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
-from wagtail.models import Page, Site, Workflow
+from wagtail.models import GroupPagePermission, Page, Site, Workflow
 
 from compensation.models import Work
 from compensation.services import record_agreement
@@ -57,6 +57,24 @@ def _user(username, groups=(), **fields):
 @pytest.fixture
 def editor(db):
     return _user("editor", groups=["Editors", "Moderators"])
+
+
+@pytest.fixture
+def page_editor(story_index):
+    """An editor who may open the admin and edit stories, but not manage storytellers."""
+    group = Group.objects.create(name="Page editors only")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for permission in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.create(
+            group=group,
+            page=story_index,
+            permission=Permission.objects.get(
+                content_type__app_label="wagtailcore", codename=permission
+            ),
+        )
+    user = _user("pat")
+    user.groups.add(group)
+    return user
 
 
 @pytest.fixture

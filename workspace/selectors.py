@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.models import Page, TaskState
 
 from consent.models import ConsentEntry, StorytellerReviewTask
@@ -148,37 +149,52 @@ def review_turnarounds():
     ]
 
 
-# Impact figures: aggregates only, each small one suppressed.
+# Impact figures: aggregates only, each one computed from fewer than 5 people suppressed.
+# A count, a sum, a median or a share is as identifying as the people behind it: a median
+# of two storytellers' days tells each of them the other's. So every figure carries how
+# many different people it comes from (its basis), and is shown only from 5.
 
 
 @dataclass(frozen=True)
 class Figure:
-    """An aggregate figure, or the fact that it is too small to show."""
+    """An aggregate figure, or the fact that it comes from too few people to show."""
 
     label: str
     value: float | None
-    basis: int  # how many people or events it is computed from
+    basis: int  # how many different people it is computed from
     unit: str = ""
 
     @property
     def suppressed(self):
-        return self.basis < SMALLEST_SHOWN
+        return self.basis < SMALLEST_SHOWN or self.value is None
 
     @property
     def shown(self):
         return None if self.suppressed else self.value
 
 
-def suppress(count):
-    """A count as it may be published: the number, or None when it is below 5."""
-    return None if count < SMALLEST_SHOWN else count
+def suppress(count, people=None):
+    """A count as it may be published: the number, or None when it is below 5 or comes
+    from fewer than 5 people."""
+    if count < SMALLEST_SHOWN or (people is not None and people < SMALLEST_SHOWN):
+        return None
+    return count
+
+
+@dataclass(frozen=True)
+class MonthlyCounts:
+    """Events per month from the first month with any (within the window), and totals."""
+
+    months: list  # [((year, month), count, people)]
+    total: Figure
 
 
 def published_stories_by_month(months=12, now=None):
-    """How many stories were first published in each of the last `months` months."""
+    """How many stories were first published each month, from the first month with one."""
     return _by_month(
+        "published_total",
         StoryPage.objects.filter(first_published_at__isnull=False).values_list(
-            "first_published_at", flat=True
+            "first_published_at", "storyteller_id"
         ),
         months,
         now,
@@ -186,10 +202,11 @@ def published_stories_by_month(months=12, now=None):
 
 
 def withdrawals_by_month(months=12, now=None):
-    """How many withdrawals were recorded in each of the last `months` months."""
+    """How many withdrawals were recorded each month, from the first month with one."""
     return _by_month(
+        "withdrawals_total",
         ConsentEntry.objects.filter(decision=ConsentEntry.Decision.WITHDRAWN).values_list(
-            "created_at", flat=True
+            "created_at", "storyteller_id"
         ),
         months,
         now,
@@ -207,21 +224,35 @@ def _month_starts(months, now):
     return list(reversed(starts))
 
 
-def _by_month(moments, months, now):
+def _by_month(label, rows, months, now):
+    """Count (moment, person) rows per month; a row with no person (erased) adds no one."""
     now = now or timezone.now()
-    counts = dict.fromkeys(_month_starts(months, now), 0)
-    for moment in moments:
+    window = _month_starts(months, now)
+    counts = dict.fromkeys(window, 0)
+    people = {month: set() for month in window}
+    for moment, person in rows:
         key = (moment.year, moment.month)
         if key in counts:
             counts[key] += 1
-    return list(counts.items())
+            if person is not None:
+                people[key].add(person)
+    with_data = [month for month in window if counts[month]]
+    shown = window[window.index(with_data[0]) :] if with_data else []
+    everyone = set().union(*people.values())
+    total = sum(counts.values())
+    return MonthlyCounts(
+        months=[(month, counts[month], len(people[month])) for month in shown],
+        total=Figure(label, total, len(everyone)),
+    )
 
 
 def median_days_to_decision():
     """The median days from sending a story to its storyteller to their decision."""
-    days = [turnaround.days for turnaround in review_turnarounds()]
+    turnarounds = review_turnarounds()
+    days = [turnaround.days for turnaround in turnarounds]
     value = round(statistics.median(days), 1) if days else None
-    return Figure("median_days_to_decision", value, len(days), "days")
+    people = {turnaround.story.storyteller_id for turnaround in turnarounds} - {None}
+    return Figure("median_days_to_decision", value, len(people), "days")
 
 
 def share_paid_within_30_days():
@@ -231,3 +262,68 @@ def share_paid_within_30_days():
     counted, in_time = first_payments_in_time(days=SOON.days)
     value = round(100 * in_time / counted) if counted else None
     return Figure("share_paid_within_30_days", value, counted, "%")
+
+
+# The editors' word for where each story stands with its storyteller (the Stories listing).
+CONSENT_STATUSES = {
+    "draft": gettext_lazy("Not sent to the storyteller yet"),
+    "waiting": gettext_lazy("Waiting for the storyteller"),
+    "changes": gettext_lazy("Changes asked"),
+    "approved": gettext_lazy("Approved — not published"),
+    "published": gettext_lazy("Published"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+    "ended": gettext_lazy("Consent ended"),
+}
+
+
+def consent_statuses(story_ids, *, on_day=None):
+    """Each story's status for editors, keyed by id: two queries for any number of stories.
+
+    Her say comes first: a withdrawal or an ended consent outranks an open review, and an
+    open review outranks an older request for changes.
+    """
+    on_day = on_day or today()
+    story_ids = [int(pk) for pk in story_ids]
+    newest = {}
+    decisive = {}
+    entries = (
+        ConsentEntry.objects.filter(story_id__in=story_ids)
+        .exclude(decision=ConsentEntry.Decision.ERASURE)
+        .order_by("-sequence")
+        .only("story_id", "decision", "valid_until", "sequence")
+    )
+    for entry in entries:
+        newest.setdefault(entry.story_id, entry)
+        if entry.decision != ConsentEntry.Decision.CHANGES_REQUESTED:
+            decisive.setdefault(entry.story_id, entry)
+    waiting = {
+        int(object_id)
+        for object_id in _story_reviews()
+        .filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            workflow_state__object_id__in=[str(pk) for pk in story_ids],
+        )
+        .values_list("workflow_state__object_id", flat=True)
+    }
+    live = set(StoryPage.objects.filter(pk__in=story_ids, live=True).values_list("pk", flat=True))
+    statuses = {}
+    for pk in story_ids:
+        last = decisive.get(pk)
+        if last and last.decision == ConsentEntry.Decision.WITHDRAWN:
+            statuses[pk] = "withdrawn"
+        elif last and (
+            last.decision == ConsentEntry.Decision.EXPIRED
+            or (last.valid_until is not None and last.valid_until < on_day)
+        ):
+            statuses[pk] = "ended"
+        elif pk in waiting:
+            statuses[pk] = "waiting"
+        elif newest.get(pk) and newest[pk].decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+            statuses[pk] = "changes"
+        elif pk in live:
+            statuses[pk] = "published"
+        elif last and last.decision == ConsentEntry.Decision.GRANTED:
+            statuses[pk] = "approved"
+        else:
+            statuses[pk] = "draft"
+    return statuses

@@ -115,3 +115,10 @@ def register_advisory_reviews_report():
         icon_name="group",
         order=704,
     )
+
+
+@hooks.register("register_admin_viewset")
+def register_story_listing():
+    from .listing import StoryListingViewSet
+
+    return StoryListingViewSet("stories_listing", url_prefix="story-listing")

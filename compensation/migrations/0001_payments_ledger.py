@@ -2,7 +2,7 @@
 
 import compensation.models
 import compensation.money
-import consent.crypto
+import core.crypto
 import django.db.models.deletion
 import django.utils.timezone
 import uuid
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                 ('response', models.CharField(choices=[('confirmed', 'Confirmed the agreement'), ('declined', 'Chose not to be paid'), ('wants_payment', 'Would like to be paid'), ('received', 'Received the payment'), ('problem', "Said something's wrong")], max_length=20, verbose_name='what they said')),
                 ('story_id', models.PositiveBigIntegerField(blank=True, null=True)),
                 ('terms_hash', models.CharField(blank=True, max_length=64)),
-                ('message', consent.crypto.EncryptedTextField(blank=True, verbose_name='their message')),
+                ('message', core.crypto.EncryptedTextField(blank=True, verbose_name='their message')),
                 ('method', models.CharField(choices=[('portal', 'By the storyteller, in their space'), ('in_person', 'In person, recorded by an editor with a witness')], default='portal', max_length=20)),
                 ('witness_name', models.CharField(blank=True, max_length=120)),
                 ('agreement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='compensation.agreement')),
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('method', models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('cash', 'Cash'), ('mobile_money', 'Mobile money'), ('prepaid_card', 'Prepaid card'), ('cheque', 'Cheque')], max_length=20, verbose_name='how they like to be paid')),
-                ('notes', consent.crypto.EncryptedTextField(blank=True, help_text='Details needed to pay them. Stored encrypted; shown only on this form, never in lists or exports.', verbose_name='private notes')),
+                ('notes', core.crypto.EncryptedTextField(blank=True, help_text='Details needed to pay them. Stored encrypted; shown only on this form, never in lists or exports.', verbose_name='private notes')),
                 ('tax_paperwork_on_file', models.BooleanField(default=False, verbose_name='tax paperwork on file')),
                 ('may_affect_benefits', models.BooleanField(default=False, help_text='Talk with them before paying: money can change what they receive.', verbose_name='payments may affect their benefits')),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from advisory import selectors, services
 from advisory.exceptions import CampaignChangedWhileRead
-from consent.sanitise import clean_plain_text
+from core.text.sanitise import clean_plain_text
 
 from ..access import portal_view, waiting_review
 from ..forms import AskForChangesForm, CampaignDecisionForm

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from compensation import selectors, services
 from compensation.models import PaymentPreference
-from consent.sanitise import clean_plain_text
+from core.text.sanitise import clean_plain_text
 
 from ..access import own_agreement, own_payment, own_story, portal_view
 from ..forms import DONT_WANT_PAID, PaymentChoiceForm, ProblemForm

@@ -6,18 +6,17 @@ from django.shortcuts import redirect, render
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
+from accounts.views import JUST_WELCOMED
 from consent import selectors, services
-from consent.diff import reader_view, story_changes
-from consent.exceptions import PrivateWordsFound
+from consent.exceptions import PrivateWordsFound, StoryWithdrawn
 from consent.export import WHAT_IS_EXPORTED
 from consent.forms import UNTIL_DATE, UNTIL_WITHDRAWN
-from consent.sanitise import clean_plain_text
+from core.text.diff import reader_view, story_changes
 from stories.models import StoryPage
 
-from ..access import own_story, portal_view, story_revision
-from ..forms import ApproveForm, ChangesForm, EditStoryForm, PrivateWordForm, WithdrawForm
+from ..access import own_story, portal_view
+from ..forms import EditStoryForm, PrivateWordForm
 
 
 def _initial_scope(story, storyteller):
@@ -40,12 +39,17 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"rows": rows, "what_is_exported": WHAT_IS_EXPORTED.values()},
+        {
+            "rows": rows,
+            "what_is_exported": WHAT_IS_EXPORTED.values(),
+            "sign_in_name": request.user.get_username(),
+            "just_welcomed": request.session.pop(JUST_WELCOMED, False),
+        },
     )
 
 
 @portal_view
-def story_detail(request, pk, approve_form=None, changes_form=None):
+def story_detail(request, pk):
     story = own_story(request, pk)
     revision = selectors.version_to_read(story)
     status = selectors.story_status(story)
@@ -69,61 +73,21 @@ def story_detail(request, pk, approve_form=None, changes_form=None):
                 context["compared_with"] = previous
         waiting = selectors.open_review_revision(story)
         if waiting is not None and waiting.pk == revision.pk:
-            initial = _initial_scope(version, request.storyteller)
-            initial.update(revision=revision.pk, content_hash=selectors.content_hash(version))
-            context["approve_form"] = approve_form or ApproveForm(initial=initial, story=version)
-            context["changes_form"] = changes_form or ChangesForm(initial={"revision": revision.pk})
+            # What she reads here is what she decides about: the next pages are bound to it.
+            context["decide_version"] = {
+                "revision": revision.pk,
+                "content_hash": selectors.content_hash(version),
+            }
+    context["can_edit"] = not selectors.is_withdrawn(story)
     return render(request, "portal/story.html", context)
-
-
-@require_POST
-@portal_view
-def approve(request, pk):
-    story = own_story(request, pk)
-    form = ApproveForm(request.POST, story=story.get_latest_revision_as_object())
-    if not form.is_valid():
-        return story_detail.__wrapped__(request, pk, approve_form=form)
-    revision = story_revision(story, form.cleaned_data["revision"])
-    # What they read must be what they approve, to the byte: an autosave or an editor's
-    # change in between gives a different hash.
-    if selectors.revision_content_hash(revision) != form.cleaned_data["content_hash"]:
-        messages.warning(
-            request, _("The story changed while you were reading it. Please read it again.")
-        )
-        return redirect("portal:story", pk=story.pk)
-    try:
-        entry = services.approve_story(
-            story=story, revision=revision, user=request.user, scope=form.scope()
-        )
-    except PrivateWordsFound as refusal:
-        # The message names the parts, never the word (messages may travel in a cookie).
-        messages.error(request, private_words_message(refusal.fields, approving=True))
-        return redirect("portal:story", pk=story.pk)
-    messages.success(request, _("Thank you. You approved your story."))
-    return redirect("portal:receipt", receipt_id=entry.receipt_id)
-
-
-@require_POST
-@portal_view
-def request_changes(request, pk):
-    story = own_story(request, pk)
-    form = ChangesForm(request.POST)
-    if not form.is_valid():
-        return story_detail.__wrapped__(request, pk, changes_form=form)
-    revision = story_revision(story, form.cleaned_data["revision"])
-    entry = services.request_changes(
-        story=story,
-        revision=revision,
-        user=request.user,
-        message=clean_plain_text(form.cleaned_data["message"]),
-    )
-    messages.success(request, _("Your message was sent to the editors."))
-    return redirect("portal:receipt", receipt_id=entry.receipt_id)
 
 
 @portal_view
 def edit(request, pk):
     story = own_story(request, pk)
+    if selectors.is_withdrawn(story):
+        # Saving counts as approval: on a withdrawn story it would bring the story back.
+        return render(request, "portal/edit_withdrawn.html", {"story": story}, status=403)
     draft = story.get_latest_revision_as_object()
     if request.method == "POST":
         form = EditStoryForm(request.POST, story=draft)
@@ -136,7 +100,10 @@ def edit(request, pk):
                     summary=form.cleaned_data["summary"],
                     body=form.cleaned_data["body"],
                     scope=form.scope(),
+                    photo=form.photo_choice(),
                 )
+            except StoryWithdrawn:
+                return render(request, "portal/edit_withdrawn.html", {"story": story}, status=403)
             except PrivateWordsFound as refusal:
                 for name in refusal.fields:
                     form.add_error(
@@ -153,20 +120,6 @@ def edit(request, pk):
         initial.update(title=draft.title, summary=draft.summary, body=draft.body)
         form = EditStoryForm(initial=initial, story=draft)
     return render(request, "portal/edit.html", {"story": story, "form": form})
-
-
-@portal_view
-def withdraw(request, pk):
-    story = own_story(request, pk)
-    if request.method == "POST":
-        form = WithdrawForm(request.POST)
-        if form.is_valid():
-            entry = services.withdraw_story(story=story, user=request.user)
-            messages.success(request, _("Done. Your story is no longer on the website."))
-            return redirect("portal:receipt", receipt_id=entry.receipt_id)
-    else:
-        form = WithdrawForm()
-    return render(request, "portal/withdraw.html", {"story": story, "form": form})
 
 
 # What the storyteller calls the parts of their story.

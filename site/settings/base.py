@@ -6,10 +6,21 @@ import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+# The project package (site/ in a checkout, `sayso` once installed) and the folder around it.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = PROJECT_DIR.parent
 
 env = environ.Env()
+
+# Databases, media and caches of a checkout go in var/; an installed project names its own.
+VAR_DIR = Path(env("SAYSO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _project_folder(name):
+    """templates/ or static/: beside site/ in a checkout, inside `sayso` once pip installs it."""
+    installed = PROJECT_DIR / name
+    return installed if installed.is_dir() else BASE_DIR / name
+
 
 SECRET_KEY = env("SECRET_KEY", default=None)
 DEBUG = env.bool("DEBUG", default=False)
@@ -97,7 +108,7 @@ WSGI_APPLICATION = "sayso.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_project_folder("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -194,7 +205,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [_project_folder("static")]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -219,7 +230,8 @@ LOGIN_URL = SAYSO_PORTAL_PREFIX + "login/"
 AUTHENTICATION_BACKENDS = [
     # Throttles repeated failed logins on the portal and the admin alike.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, finding the account by sign-in name (any capitals) or email.
+    "accounts.backends.SignInNameOrEmailBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -235,16 +247,20 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # A sign-in attempt with any user name is recorded, however long (the column holds 255).
 AXES_USERNAME_CALLABLE = "sayso.bad_input.axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# A page with next steps (when to try again, who can help), in the portal's style (429).
+AXES_LOCKOUT_CALLABLE = "sayso.errors.locked_out"
 # Two-step sign-in for the admin (accounts/): available to every editor; with this on,
 # required of every account that can open the admin.
 SAYSO_ADMIN_2FA_REQUIRED = env.bool("SAYSO_ADMIN_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "Sayso"
 SESSION_COOKIE_HTTPONLY = True
+# A form sent from a page left open too long gets a page in plain words, not "403 Forbidden".
+CSRF_FAILURE_VIEW = "sayso.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Sayso"
+# Where Sayso is reached: every absolute link in emails and the demo seed's site follow it.
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "images.SaysoImage"
 # The database backend, with SQLite's search words quoted so any text can be searched for.
@@ -320,9 +336,11 @@ SAYSO_ORGANISATION = {
     "address": env("SAYSO_ORG_ADDRESS", default="(address not configured)"),
     "email": env("SAYSO_ORG_EMAIL", default="privacy@sayso.invalid"),
     "phone": env("SAYSO_ORG_PHONE", default=""),
-    "url": env("SAYSO_ORG_URL", default="http://127.0.0.1:8000/"),
+    "url": env("SAYSO_ORG_URL", default=WAGTAILADMIN_BASE_URL.rstrip("/") + "/"),
     "jurisdiction": env("SAYSO_ORG_JURISDICTION", default="GB"),
-    "policy_url": env("SAYSO_PRIVACY_POLICY_URL", default="http://127.0.0.1:8000/privacy/"),
+    "policy_url": env(
+        "SAYSO_PRIVACY_POLICY_URL", default=WAGTAILADMIN_BASE_URL.rstrip("/") + "/privacy/"
+    ),
 }
 # Where "Leave this site" goes: an ordinary, neutral site.
 SAYSO_QUICK_EXIT_URL = env("SAYSO_QUICK_EXIT_URL", default="https://www.bbc.com/weather")
@@ -419,6 +437,6 @@ if SAYSO_S3_PRIVATE_BUCKET:
 # Renditions use STORAGES["renditions"] when there is one, else the default storage.
 WAGTAILIMAGES_RENDITION_STORAGE = "images.storage.RenditionStorage"
 
-# Keys for personal data encrypted at rest (consent.crypto): comma-separated Fernet keys,
+# Keys for personal data encrypted at rest (core.crypto): comma-separated Fernet keys,
 # newest first. Production requires them; elsewhere a key is derived from SECRET_KEY.
 SAYSO_ENCRYPTION_KEYS = env.list("SAYSO_ENCRYPTION_KEYS", default=[])

@@ -1,40 +1,6 @@
-/* Quick exit (a button, or Shift pressed three times) and the simple story editor. */
+/* The simple story editor. (The quick exit is static/js/quick-exit.js, shared with the public site.) */
 (function () {
   "use strict";
-
-  var link = document.getElementById("quick-exit");
-  if (link) {
-    var leaving = false;
-    var leave = function (event) {
-      if (event) { event.preventDefault(); }
-      if (leaving) { return; }
-      leaving = true;
-      // Blank the page first, so nothing stays on screen while the next site loads.
-      document.documentElement.style.visibility = "hidden";
-      document.title = "";
-      if (document.body) { document.body.textContent = ""; }
-      try { navigator.sendBeacon(link.dataset.exitBeacon); } catch (e) { /* best effort */ }
-      // replace(): the portal does not stay behind as the previous page in history.
-      window.location.replace(link.dataset.exitUrl);
-    };
-    link.addEventListener("click", leave);
-
-    // Three presses of Shift on its own within three seconds; Shift used for a capital
-    // letter while typing does not count.
-    var presses = [];
-    var shiftAlone = false;
-    document.addEventListener("keydown", function (event) {
-      shiftAlone = event.key === "Shift" && !event.repeat;
-    }, true);
-    document.addEventListener("keyup", function (event) {
-      if (event.key !== "Shift" || !shiftAlone) { return; }
-      shiftAlone = false;
-      var now = Date.now();
-      presses = presses.filter(function (time) { return now - time < 3000; });
-      presses.push(now);
-      if (presses.length >= 3) { leave(); }
-    }, true);
-  }
 
   // The simple editor: paragraphs, bold, italic, lists and links. Without JavaScript the
   // plain text box still works; the server cleans whatever arrives either way.
@@ -59,7 +25,12 @@
     ["aria-describedby", "aria-invalid"].forEach(function (name) {
       if (textarea.hasAttribute(name)) { editor.setAttribute(name, textarea.getAttribute(name)); }
     });
-    editor.innerHTML = textarea.value;
+    // Without JavaScript the box holds plain paragraphs; the editor starts from the
+    // formatted story and tells the server it sends formatted text now.
+    editor.innerHTML = textarea.hasAttribute("data-html") ? textarea.getAttribute("data-html") : textarea.value;
+    textarea.value = editor.innerHTML;
+    var format = textarea.form && textarea.form.querySelector("input[name='" + textarea.name + "_format']");
+    if (format) { format.value = "html"; }
     var buttons = [
       ["bold", "Bold"], ["italic", "Italic"],
       ["insertUnorderedList", "Bulleted list"], ["insertOrderedList", "Numbered list"],

@@ -138,7 +138,7 @@ def portal_url(live_server):
 def sign_in(page, portal_url, username, password=PASSWORD):
     """Sign in through the portal's own login page, like a person."""
     page.goto(portal_url("login"))
-    page.get_by_label("Your user name").fill(username)
+    page.get_by_label("Your sign-in name or email").fill(username)
     page.get_by_label("Your password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(portal_url("home"))

@@ -91,7 +91,7 @@ def _(page, url, data):
 @portal_page("login with an error", signed_in=False, shows="Sign in")
 def _(page, url, data):
     page.goto(url("login"))
-    page.get_by_label("Your user name").fill("amara")
+    page.get_by_label("Your sign-in name or email").fill("amara")
     page.get_by_label("Your password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").wait_for()
@@ -123,7 +123,7 @@ def _(page, url, data):
 @portal_page("password reset sent", signed_in=False, shows="Check your email")
 def _(page, url, data):
     page.goto(url("password_reset"))
-    page.get_by_label("Email").fill("amara@example.org")
+    page.get_by_label("Your sign-in name or email").fill("amara@example.org")
     page.get_by_role("button", name="Send me a link").click()
 
 
@@ -148,24 +148,76 @@ def _(page, url, data):
     page.goto(url("story", data["waiting"].pk))
 
 
-@portal_page("story with a photo", signed_in=True, shows="May we show the photo?")
+@portal_page("story with a photo", signed_in=True, shows="Decide about this version")
 def _(page, url, data):
     page.goto(url("story", data["with_photo"].pk))
     page.get_by_role("img", name="A quiet river bank").wait_for()
 
 
+def decide_to_approve(page, url, story):
+    page.goto(url("story", story.pk))
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_label("Approve it").check()
+    page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("decide", signed_in=True, shows="What would you like to do?")
+def _(page, url, data):
+    page.goto(url("story", data["waiting"].pk))
+    page.get_by_role("button", name="Decide about this version").click()
+
+
+@portal_page("decide with an error", signed_in=True, shows="There is a problem")
+def _(page, url, data):
+    page.goto(url("story", data["waiting"].pk))
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("where it may appear, with an error", signed_in=True, shows="Choose at least one")
+def _(page, url, data):
+    decide_to_approve(page, url, data["waiting"])
+    for box in page.get_by_role("checkbox").all():
+        box.uncheck()
+    page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("the photo question", signed_in=True, shows="see it blurred")
+def _(page, url, data):
+    decide_to_approve(page, url, data["with_photo"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("img", name="A quiet river bank").wait_for()
+
+
+@portal_page("until when, with a date error", signed_in=True, shows="Choose the last day")
+def _(page, url, data):
+    decide_to_approve(page, url, data["waiting"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Until a date I choose").check()
+    page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("check your answers", signed_in=True, shows="Check your answers")
+def _(page, url, data):
+    decide_to_approve(page, url, data["waiting"])
+    for _step in range(3):
+        page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("asking for changes, empty", signed_in=True, shows="Tell the editors what")
+def _(page, url, data):
+    page.goto(url("story", data["waiting"].pk))
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_label("Ask for changes").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Send to the editors").click()
+
+
 @portal_page("story with what changed", signed_in=True, shows="What changed since")
 def _(page, url, data):
     page.goto(url("story", data["changed"].pk))
-
-
-@portal_page("story with a form error", signed_in=True, shows="Choose at least one place")
-def _(page, url, data):
-    page.goto(url("story", data["waiting"].pk))
-    where = page.get_by_role("group", name="Where may your story appear?")
-    for box in where.get_by_role("checkbox").all():
-        box.uncheck()
-    page.get_by_role("button", name="Approve my story").click()
 
 
 @portal_page("edit", signed_in=True, shows="Edit my story")
@@ -179,10 +231,17 @@ def _(page, url, data):
     page.goto(url("withdraw", data["changed"].pk))
 
 
-@portal_page("withdraw without the tick", signed_in=True, shows="Tick the box to confirm")
+@portal_page("withdraw without a choice", signed_in=True, shows="Choose whether to take it")
 def _(page, url, data):
     page.goto(url("withdraw", data["changed"].pk))
-    page.get_by_role("button", name="Withdraw my story now").click()
+    page.get_by_role("button", name="Continue").click()
+
+
+@portal_page("stop some places", signed_in=True, shows="Which places should it stop")
+def _(page, url, data):
+    page.goto(url("withdraw", data["changed"].pk))
+    page.get_by_label("Only some places — I'll choose which").check()
+    page.get_by_role("button", name="Continue").click()
 
 
 @portal_page("history", signed_in=True, shows="My decisions")

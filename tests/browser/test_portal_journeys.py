@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from consent import services
 from consent.models import ConsentEntry
-from consent.sanitise import ALLOWED_TAGS, clean_story_html
+from core.text.sanitise import ALLOWED_TAGS, clean_story_html
 from stories.models import StoryPage
 
 from ..conftest import PASSWORD
@@ -102,8 +102,9 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     review_workflow.start(story, editor)
     _invitation, token = services.create_invitation(storyteller=nightingale, created_by=editor)
 
-    # Opening the link: a name and a passphrase, and she is in.
+    # Opening the link: a sign-in name, a name and a passphrase, and she is in.
     page.goto(portal_url("welcome", token))
+    page.get_by_label("Choose a sign-in name").fill("nightingale")
     name = page.get_by_label("What name should the editors use for you?")
     expect(name).to_have_value("Nightingale")
     page.get_by_label("Choose a password or a passphrase").fill("river stones and lanterns")
@@ -121,16 +122,27 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     expect(preview).to_contain_text("I walked for three days before anyone listened.")
     expect(preview).to_contain_text("Told by Nightingale")
 
-    # Approving, with the scope she chooses.
+    # Approving, one question at a time, with the scope she chooses.
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_label("Approve it").check()
+    page.get_by_role("button", name="Continue").click()
     where(page).get_by_label("This website").check()
     where(page).get_by_label("Social media").check()
     for other in ("Print", "Fundraising", "Press"):
         expect(where(page).get_by_label(other)).not_to_be_checked()
-    page.get_by_role("group", name="How should we name you?").get_by_label("Pseudonym").check()
-    page.get_by_role("group", name="For how long?").get_by_label("Until I withdraw it").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("group", name="How should your story name you?").get_by_label(
+        "By the name I chose"
+    ).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("group", name="For how long may your story appear?").get_by_label(
+        "Until I withdraw it"
+    ).check()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Approve my story").click()
-    page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
-    expect(main(page)).to_contain_text("Thank you. You approved your story.")
+    page.wait_for_url(re.compile(r"/my/stories/\d+/done/[0-9a-f-]+/$"))
+    expect(main(page)).to_contain_text("You approved your story")
+    page.get_by_role("link", name="See and keep your receipt").click()
     # The receipt says what she agreed to in her words, not in codes.
     expect(main(page)).to_contain_text("Social media, This website")
     expect(main(page)).to_contain_text(re.compile(r"Named as\s*Pseudonym"))
@@ -161,13 +173,14 @@ def test_invited_storyteller_approves_editor_publishes_and_withdrawing_takes_it_
     open_my_story(page, portal_url, "Finding my way home")
     expect(main(page)).to_contain_text("Published — you approved this")
 
-    # Withdrawing: one tick, one button, and it is gone.
-    page.get_by_role("link", name="Withdraw my story").click()
-    expect(main(page)).to_contain_text("It disappears from the website now")
-    page.get_by_label("Yes, take my story down").check()
-    page.get_by_role("button", name="Withdraw my story now").click()
-    page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
-    expect(main(page)).to_contain_text("Done. Your story is no longer on the website.")
+    # Withdrawing: one choice, one button, and it is gone.
+    page.get_by_role("link", name="Withdraw my story, from everywhere or some places").click()
+    expect(main(page)).to_contain_text("it disappears from the website now")
+    page.get_by_label("Everywhere — withdraw my story").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/my/stories/\d+/done/[0-9a-f-]+/$"))
+    expect(main(page)).to_contain_text("Your story is withdrawn")
+    page.get_by_role("link", name="See and keep your receipt").click()
     expect(main(page)).to_contain_text("Withdrawn")
 
     response = reader.goto("/stories/my-way-home/")
@@ -190,10 +203,13 @@ def test_storyteller_asks_for_changes_then_edits_it_herself_with_the_simple_edit
     sign_in(page, portal_url, "amara")
     open_my_story(page, portal_url, "Finding my way home")
 
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_label("Ask for changes").check()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("What would you like changed?").fill("Please leave out my town.")
     page.get_by_role("button", name="Send to the editors").click()
-    page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
-    expect(main(page)).to_contain_text("Your message was sent to the editors.")
+    page.wait_for_url(re.compile(r"/my/stories/\d+/done/[0-9a-f-]+/$"))
+    expect(main(page)).to_contain_text("Your answers were sent to the editors")
     expect(main(page)).to_contain_text("Please leave out my town.")
 
     page.get_by_role("navigation", name="Your space").get_by_role("link", name="My stories").click()
@@ -319,20 +335,27 @@ def type_with_shift_for_capitals(page, text):
             page.keyboard.type(char)
 
 
+def choose_to_ask_for_changes(page):
+    page.get_by_role("button", name="Decide about this version").click()
+    page.get_by_label("Ask for changes").check()
+    page.get_by_role("button", name="Continue").click()
+
+
 def test_typing_capital_letters_does_not_trigger_the_quick_exit(page, portal_url, in_review):
     sign_in(page, portal_url, "amara")
     open_my_story(page, portal_url, "Finding my way home")
+    choose_to_ask_for_changes(page)
     message = page.get_by_label("What would you like changed?")
     message.click()
 
     type_with_shift_for_capitals(page, "Please Leave Out My Town, Anna And Kyiv.")
     page.wait_for_timeout(500)
 
-    assert page.url == portal_url("story", in_review.pk)
+    assert page.url == portal_url("request_changes", in_review.pk)
     expect(message).to_have_value("Please Leave Out My Town, Anna And Kyiv.")
-    expect(page_heading(page)).to_have_text("Finding my way home")
+    expect(page_heading(page)).to_have_text("What would you like changed?")
     page.get_by_role("button", name="Send to the editors").click()
-    page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
+    page.wait_for_url(re.compile(r"/my/stories/\d+/done/[0-9a-f-]+/$"))
     expect(main(page)).to_contain_text("Please Leave Out My Town, Anna And Kyiv.")
 
 
@@ -346,14 +369,15 @@ def test_hostile_input_in_every_portal_text_field_never_runs(
     open_my_story(page, portal_url, "Finding my way home")
 
     # The message to the editors.
+    choose_to_ask_for_changes(page)
     page.get_by_label("What would you like changed?").fill("Please change this. " + HOSTILE)
     page.get_by_role("button", name="Send to the editors").click()
-    page.wait_for_url(re.compile(r"/my/receipts/[0-9a-f-]+/$"))
+    page.wait_for_url(re.compile(r"/my/stories/\d+/done/[0-9a-f-]+/$"))
     expect(main(page)).to_contain_text("Please change this.")
     message = ConsentEntry.objects.get(decision=ConsentEntry.Decision.CHANGES_REQUESTED).message
     assert "<" not in message, message
 
-    # The edit form as raw HTML, the way a script (or a browser without JavaScript) sends it.
+    # Without JavaScript the story is plain paragraphs: markup typed there is her words.
     no_js = new_context(java_script_enabled=False).new_page()
     sign_in(no_js, portal_url, "amara")
     no_js.goto(portal_url("edit", in_review.pk))
@@ -366,7 +390,9 @@ def test_hostile_input_in_every_portal_text_field_never_runs(
     stored = StoryPage.objects.get(pk=in_review.pk).get_latest_revision_as_object()
     assert stored.title.startswith("My own title")
     assert stored.summary.startswith("My own summary")
-    assert re.match(r'<p data-block-key="\w+">My own words\.</p>', stored.body), stored.body
+    assert re.match(
+        r'<p data-block-key="\w+">&lt;p&gt;My own words\.&lt;/p&gt;&lt;img ', stored.body
+    ), stored.body
     assert "<" not in stored.title, stored.title
     assert "<" not in stored.summary, stored.summary
     assert markup_that_could_run(stored.body) == [], stored.body

@@ -3,6 +3,7 @@
 import io
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -164,6 +165,13 @@ PREFERENCES = {
 }
 
 
+def configured_host():
+    """(hostname, port) of WAGTAILADMIN_BASE_URL, where the site is reached."""
+    address = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+    default_port = 443 if address.scheme == "https" else 80
+    return address.hostname or "localhost", address.port or default_port
+
+
 class Command(BaseCommand):
     help = "Seed the demo site: amara, lucia, editor and admin (password sayso-demo)."
 
@@ -256,20 +264,30 @@ class Command(BaseCommand):
                 )
             )
             home.save_revision().publish()
+        # Full URLs (feed, sitemap) name the address the demo is served at: the configured
+        # WAGTAILADMIN_BASE_URL (make demo PORT=8001 sets it), not an assumed port.
+        hostname, port = configured_host()
         site = Site.objects.filter(is_default_site=True).first()
         if site is None:
             Site.objects.create(
-                hostname="localhost", root_page=home, is_default_site=True, site_name="Sayso"
+                hostname=hostname,
+                port=port,
+                root_page=home,
+                is_default_site=True,
+                site_name="Sayso",
             )
-        elif site.root_page_id != home.pk:
+            return home
+        if site.root_page_id != home.pk:
             old_root = site.root_page
             site.root_page = home
             site.site_name = "Sayso"
-            # The demo is served at http://127.0.0.1:8000; full URLs (feed, sitemap) say so.
-            site.hostname, site.port = "127.0.0.1", 8000
+            site.hostname, site.port = hostname, port
             site.save()
             if old_root.depth == 2 and old_root.specific_class != HomePage:
                 old_root.delete()
+        elif (site.hostname, site.port) != (hostname, port):
+            site.hostname, site.port = hostname, port
+            site.save(update_fields=["hostname", "port"])
         return home
 
     def child(self, parent, model, slug, title, **fields):

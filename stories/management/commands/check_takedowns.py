@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, retry=False, enqueue=False, **options):
         if enqueue:
-            from images.tasks import check_takedowns_task
+            from stories.tasks import check_takedowns_task
 
             result = check_takedowns_task.enqueue()
             self.stdout.write(f"Check queued (task {result.id}).")

@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, enqueue=False, **options):
         if enqueue:
-            from consent.tasks import expire_consents_task
+            from stories.tasks import expire_consents_task
 
             result = expire_consents_task.enqueue()
             self.stdout.write(f"Sweep queued (task {result.id}).")

@@ -16,7 +16,7 @@ from wagtail.test.utils.form_data import querydict_from_html
 
 from compensation import services
 from compensation.models import Agreement, AgreementChange, AgreementIsFixed
-from consent.exceptions import LedgerIsAppendOnly
+from core.exceptions import LedgerIsAppendOnly
 
 from tests.conftest import STORY_FEE
 from tests.integration.compensation.test_compensation import agree, pay

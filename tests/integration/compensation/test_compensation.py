@@ -40,9 +40,10 @@ from compensation.models import (
 )
 from compensation.money import minor_units
 from consent import services as consent_services
-from consent.crypto import encrypt
-from consent.exceptions import ConsentRequired, LedgerIsAppendOnly, NotTheStoryteller
+from consent.exceptions import ConsentRequired, NotTheStoryteller
 from consent.models import Notification
+from core.crypto import encrypt
+from core.exceptions import LedgerIsAppendOnly
 from stories.models import StoryPage
 
 from tests.conftest import STORY_FEE, approve
@@ -966,7 +967,11 @@ def test_the_story_editor_says_when_no_payment_is_agreed(client, editor, make_st
     words = " ".join(status.get_text(" ").split())
     assert "No payment is agreed with Amara for this story yet." in words
     assert "It can't be published until there is one" in words
-    assert status.select_one(f'a[href$="?story={story.pk}"]') is not None
+    # The link comes back to this story once the agreement is recorded.
+    record = status.select_one("a[data-record-agreement]")
+    assert record["href"] == f"/admin/compensation/agreements/new/?story={story.pk}&next=" + (
+        edit_url(story)
+    )
 
 
 def test_payment_preferences_keep_their_notes_encrypted_and_out_of_the_list(client, editor, amara):

@@ -26,12 +26,12 @@ from wagtail.models import Revision
 from compensation.models import Agreement, CompensationResponse, PaymentMethod
 from compensation.services import choose_not_to_be_paid, record_payment
 from consent import services
-from consent.crypto import EncryptedTextField
-from consent.exceptions import LedgerIsAppendOnly
 from consent.ledger import verify_chain
 from consent.models import ConsentEntry, ErasureRequest, Notification, Storyteller
 from consent.notifications import notify_editors
 from consent.selectors import content_hash
+from core.crypto import EncryptedTextField
+from core.exceptions import LedgerIsAppendOnly
 from images.models import SaysoImage
 from stories.models import CampaignPage, CampaignStory, StoryIndexPage, StoryPage
 

@@ -18,8 +18,8 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from consent.crypto import encrypted_fields
 from consent.models import Storyteller
+from core.crypto import encrypted_fields
 
 from tests.integration.portal.test_portal import PortalClient, form_data, text_of
 

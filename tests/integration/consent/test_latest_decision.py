@@ -31,7 +31,7 @@ from tests.integration.consent.test_publish_doors import (
     sign_off,
     text_of,
 )
-from tests.integration.portal.test_portal import form_data
+from tests.portal_flow import approve_in_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +197,7 @@ def test_a_new_version_she_approves_in_the_portal_takes_the_live_one_down(
     client.post(edit_url(published_story), data, follow=True)
     assert services.open_review(published_story) is not None
     client.force_login(amara.user)
-    approve_url = reverse("portal:approve", args=[published_story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[published_story.pk])), approve_url)
-
-    response = client.post(approve_url, data)
+    response = approve_in_portal(client, published_story, follow=False)
 
     assert response.status_code == 302
     assert not is_live(published_story)

@@ -6,8 +6,8 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from consent import services
-from consent.exceptions import LedgerIsAppendOnly
 from consent.models import ConsentEntry
+from core.exceptions import LedgerIsAppendOnly
 
 from tests.conftest import approve
 

@@ -32,6 +32,7 @@ from tests.integration.consent.test_publish_doors import (
     submit_for_review,
 )
 from tests.integration.portal.test_portal import PortalClient, form_data, text_of
+from tests.portal_flow import approve_in_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -265,10 +266,7 @@ def test_the_storyteller_cannot_approve_her_own_private_word_and_is_told_why(
     words_for(amara, TOWN)
     client = PortalClient()
     client.force_login(amara.user)
-    approve_url = reverse("portal:approve", args=[story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[story.pk])), approve_url)
-
-    response = client.post(approve_url, data, follow=True)
+    response = approve_in_portal(client, story, channels=("print",))
 
     assert not ConsentEntry.objects.filter(story_id=story.pk).exists()
     assert (

@@ -320,7 +320,7 @@ def test_after_every_editor_action_she_finds_and_withdraws_each_story(
     for story in (published_story, copy, alias):
         assert reverse("portal:story", args=[story.pk]) in home
     for story in (published_story, copy):
-        response = client.post(reverse("portal:withdraw", args=[story.pk]), {"confirm": "on"})
+        response = client.post(reverse("portal:withdraw", args=[story.pk]), {"where": "everywhere"})
         assert response.status_code == 302
         latest = ConsentEntry.objects.filter(story=story).order_by("-sequence").first()
         assert latest.decision == ConsentEntry.Decision.WITHDRAWN

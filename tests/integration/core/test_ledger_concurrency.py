@@ -25,6 +25,7 @@ from core.ledger import lock_head, verify_chain
 from core.models import LedgerHead
 from stories.models import StoryPage
 
+from tests import portal_flow as flow
 from tests.conftest import approve, make_storyteller
 from tests.integration.portal.test_portal import form_data, text_of
 
@@ -176,7 +177,7 @@ def test_eight_storytellers_withdrawing_at_once_all_succeed_through_the_portal(m
 
     def withdraw(i):
         responses[i] = clients[i].post(
-            reverse("portal:withdraw", args=[stories[i].pk]), {"confirm": "on"}
+            reverse("portal:withdraw", args=[stories[i].pk]), {"where": "everywhere"}
         )
 
     errors = run_together(WRITERS, withdraw)
@@ -186,7 +187,7 @@ def test_eight_storytellers_withdrawing_at_once_all_succeed_through_the_portal(m
     withdrawals = ConsentEntry.objects.filter(decision=ConsentEntry.Decision.WITHDRAWN)
     assert sorted(withdrawals.values_list("story_id", flat=True)) == sorted(s.pk for s in stories)
     assert [
-        response["Location"] == reverse("portal:receipt", args=[entry.receipt_id])
+        response["Location"] == reverse("portal:decided", args=[entry.story_id, entry.receipt_id])
         for response, entry in zip(
             responses, [withdrawals.get(story=story) for story in stories], strict=True
         )
@@ -267,7 +268,7 @@ def test_a_withdrawal_the_database_is_too_busy_for_gets_try_again_not_an_error(
     entries_before = ConsentEntry.objects.count()
     ledger_held_until_retries_give_up()
 
-    busy = client.post(url, {"confirm": "on"})
+    busy = client.post(url, {"where": "everywhere"})
 
     assert busy.status_code == 503
     assert busy["Retry-After"] == "2"
@@ -277,7 +278,7 @@ def test_a_withdrawal_the_database_is_too_busy_for_gets_try_again_not_an_error(
     assert ConsentEntry.objects.count() == entries_before
     assert StoryPage.objects.get(pk=published_story.pk).live
 
-    again = client.post(url, {"confirm": "on"})
+    again = client.post(url, {"where": "everywhere"})
 
     assert again.status_code == 302
     assert not StoryPage.objects.get(pk=published_story.pk).live
@@ -292,14 +293,25 @@ def story_in_review(make_story, amara, review_workflow, editor):
 
 
 def _story_form(client, story, view):
-    url = reverse(f"portal:{view}", args=[story.pk])
-    page = url if view == "edit" else reverse("portal:story", args=[story.pk])
-    data = form_data(client.get(page), "" if view == "edit" else url)
-    if view == "request_changes":
-        data["message"] = ["Please leave out the orchard."]
+    """The last page of her decision, reached the way she reaches it, and what it sends."""
     if view == "edit":
+        url = reverse("portal:edit", args=[story.pk])
+        data = form_data(client.get(url))
+        data["body_format"] = ["html"]
         data["body"] = ["<p>They took my passport at the orchard gate, in my words.</p>"]
-    return url, data
+        return url, data
+    flow.start_deciding(client, story)
+    if view == "request_changes":
+        flow.choose(client, story, "changes")
+        url = reverse("portal:request_changes", args=[story.pk])
+        data = form_data(client.get(url))
+        data["message"] = ["Please leave out the orchard."]
+        return url, data
+    flow.choose(client, story, "approve")
+    for step in ("places", "name", "until"):
+        flow.answer(client, reverse(f"portal:approve_{step}", args=[story.pk]))
+    url = reverse("portal:approve_check", args=[story.pk])
+    return url, form_data(client.get(url))
 
 
 def _payment_form(client, story, view, editor):
@@ -314,7 +326,7 @@ def _payment_form(client, story, view, editor):
 
 
 DECISION_VIEWS = [
-    "approve",
+    "approve_check",
     "request_changes",
     "edit",
     "payments_confirm_agreement",

@@ -179,7 +179,9 @@ def portal_receipt(client, entry):
 @pytest.fixture
 def receipt_of_withdrawal(client, published_story, amara, tmp_path):
     client.force_login(amara.user)
-    response = client.post(reverse("portal:withdraw", args=[published_story.pk]), {"confirm": "on"})
+    response = client.post(
+        reverse("portal:withdraw", args=[published_story.pk]), {"where": "everywhere"}
+    )
     assert response.status_code == 302
     entry = ConsentEntry.objects.get(decision=ConsentEntry.Decision.WITHDRAWN)
     page, document = portal_receipt(client, entry)

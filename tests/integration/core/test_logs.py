@@ -22,12 +22,13 @@ from django.urls import reverse
 from gunicorn.glogging import Logger as GunicornLogger
 
 from consent import selectors
-from consent.diff import html_to_text
-from consent.models import Storyteller
+from consent.models import ConsentEntry, Storyteller
+from core.text.diff import html_to_text
 from stories.models import StoryPage
 
 from tests.conftest import PASSWORD, make_storyteller
 from tests.integration.portal.test_portal import form_data, sign_off_as_editor
+from tests.portal_flow import approve_in_portal, ask_for_changes_in_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -108,12 +109,12 @@ def post_form(client, page_url, action_url, **values):
 def the_whole_portal_journey(story, nadia, editor, review_workflow):
     """Everything a storyteller does in the portal, and the public reading her story."""
     me, reader = visitor(), visitor()
-    story_url = reverse("portal:story", args=[story.pk])
 
     assert me.post(reverse("portal:login"), {"username": "nk-4471", "password": "wrong"})
     me.post(reverse("portal:login"), {"username": "nk-4471", "password": PASSWORD})
     assert me.get(reverse("portal:home")).status_code == 200
-    approved = post_form(me, story_url, reverse("portal:approve", args=[story.pk]))
+    approved = approve_in_portal(me, story, follow=False)
+    assert approved.status_code == 302
     assert me.get(approved["Location"]).status_code == 200
     sign_off_as_editor(story, editor)
     assert reader.get(f"/stories/{story.slug}/").status_code == 200
@@ -122,18 +123,22 @@ def the_whole_portal_journey(story, nadia, editor, review_workflow):
     draft.summary = "How the lorry driver hid me among sacks of maize at night."
     draft.save_revision(user=editor)
     review_workflow.start(StoryPage.objects.get(pk=story.pk), editor)
-    post_form(
-        me,
-        story_url,
-        reverse("portal:request_changes", args=[story.pk]),
-        message="Please leave out the lorry driver's route through Busia.",
+    asked = ask_for_changes_in_portal(
+        me, story, "Please leave out the lorry driver's route through Busia.", follow=False
     )
+    assert asked.status_code == 302
     current = StoryPage.objects.get(pk=story.pk)
     current.current_workflow_state.cancel(user=editor)
     review_workflow.start(current, editor)
 
     edit_url = reverse("portal:edit", args=[story.pk])
-    post_form(me, edit_url, "", body="<p>The checkpoint guards never lifted the tarpaulin.</p>")
+    post_form(
+        me,
+        edit_url,
+        "",
+        body_format="html",
+        body="<p>The checkpoint guards never lifted the tarpaulin.</p>",
+    )
     sign_off_as_editor(story, editor)
     assert reader.get(f"/stories/{story.slug}/").status_code == 200
 
@@ -142,8 +147,10 @@ def the_whole_portal_journey(story, nadia, editor, review_workflow):
     assert me.get(words).status_code == 200
     contact = reverse("portal:contact")
     post_form(me, contact, "", contact_preference="email", email=EMAIL)
-    withdrawn = post_form(me, reverse("portal:withdraw", args=[story.pk]), "", confirm="on")
-    receipt = withdrawn["Location"]
+    withdrawn = post_form(me, reverse("portal:withdraw", args=[story.pk]), "", where="everywhere")
+    assert me.get(withdrawn["Location"]).status_code == 200
+    withdrawal = ConsentEntry.objects.filter(story_id=story.pk).latest("sequence")
+    receipt = reverse("portal:receipt", args=[withdrawal.receipt_id])
     assert me.get(receipt).status_code == 200
     assert me.get(receipt.rstrip("/") + ".json").status_code == 200
     assert me.get(reverse("portal:history")).status_code == 200

@@ -27,8 +27,8 @@ from PIL import Image as PILImage
 from wagtail.images.models import Filter
 from wagtail.models import Collection, UploadedFile
 
-from consent.diff import story_changes
 from consent.selectors import publication_verdict
+from core.text.diff import story_changes
 from images.models import SaysoImage, SaysoRendition
 from stories.models import CampaignPage, StoryPage
 

@@ -5,6 +5,7 @@ fixture below, through django-storages exactly as production would.
 """
 
 import re
+import socket
 import urllib.error
 import urllib.request
 
@@ -25,16 +26,17 @@ moto_server = pytest.importorskip("moto.server", reason="the S3 tests need moto[
 
 pytestmark = pytest.mark.django_db
 
-PORT = 8131
-ENDPOINT = f"http://127.0.0.1:{PORT}"
+# Set by the s3_server fixture: a free port, so two test runs on one machine can't collide
+# (a taken port would leave moto's server thread dead and its start() waiting for ever).
+ENDPOINT = None
 PRIVATE, PUBLIC = "sayso-originals", "sayso-public"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sayso-test", "AWS_SECRET_ACCESS_KEY": "sayso-test-secret"}
 
 
-def s3_storages(endpoint=ENDPOINT):
+def s3_storages(endpoint=None):
     """STORAGES as settings/base.py builds them from SAYSO_S3_* for this server."""
     common = {
-        "endpoint_url": endpoint,
+        "endpoint_url": endpoint or ENDPOINT,
         "region_name": "us-east-1",
         "file_overwrite": False,
         "signature_version": "s3v4",
@@ -64,10 +66,19 @@ def s3_storages(endpoint=ENDPOINT):
     }
 
 
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def s3_server():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=PORT, verbose=False)
+    global ENDPOINT
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
+    ENDPOINT = f"http://{host}:{port}"
     yield server
     server.stop()
 
@@ -181,7 +192,7 @@ def test_readers_get_unsigned_renditions_from_the_public_bucket_and_never_the_or
     assert fetch(signed)[0] == 200
 
 
-def test_the_content_security_policy_allows_the_public_bucket(monkeypatch):
+def test_the_content_security_policy_allows_the_public_bucket(s3_server):
     import subprocess
     import sys
 
@@ -256,7 +267,7 @@ def test_a_bucket_that_cannot_be_reached_is_retried_by_the_task_until_the_files_
     call_command(*worker)  # whatever publishing queued
 
     # The bucket is unreachable (as in an outage) when the story is withdrawn.
-    settings.STORAGES = s3_storages(endpoint="http://127.0.0.1:8139")
+    settings.STORAGES = s3_storages(endpoint=f"http://127.0.0.1:{closed_port()}")
     portal = Client()
     portal.force_login(amara.user)
     response = portal.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})

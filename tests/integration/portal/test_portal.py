@@ -33,7 +33,6 @@ from accounts.middleware import LAST_SEEN
 from compensation.models import Agreement, CompensationResponse
 from compensation.services import record_payment
 from consent import services
-from consent.diff import html_to_text
 from consent.exceptions import ConsentRequired
 from consent.models import (
     ConsentEntry,
@@ -43,9 +42,11 @@ from consent.models import (
     StorytellerReviewTask,
 )
 from consent.selectors import revision_content_hash, today
+from core.text.diff import html_to_text
 from portal.urls import urlpatterns as PORTAL_URLPATTERNS
 from stories.models import StoryPage
 
+from tests import portal_flow as flow
 from tests.conftest import PASSWORD, approve
 
 pytestmark = pytest.mark.django_db
@@ -168,10 +169,18 @@ OWN_SPACE_ROUTES |= {"advisory_campaigns"}
 # Pages whose address names one of the storyteller's things (a story, a receipt).
 OWNED_THING_ROUTES = {
     "story",
-    "approve",
+    "decide_start",
+    "decide",
+    "approve_places",
+    "approve_name",
+    "approve_photo",
+    "approve_until",
+    "approve_check",
     "request_changes",
     "edit",
     "withdraw",
+    "withdraw_places",
+    "decided",
     "erase",
     "receipt",
     "receipt_json",
@@ -266,9 +275,15 @@ def everything_a_visitor_could_post(things):
         "summary": "Taken over",
         "body": "<p>Taken over</p>",
         "confirm": "on",
+        "decision": "withdraw",
+        "photo": "hidden",
+        "where": "everywhere",
+        "stop": ["website"],
         "contact_preference": "email",
         "email": "someone-else@example.com",
         "pseudonym": "Not Amara",
+        "sign_in_name": "not-amara",
+        "name_or_email": "amara",
         "password1": STRONG_PASSWORD,
         "password2": STRONG_PASSWORD,
         "username": "amara",
@@ -376,7 +391,12 @@ def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in
     assert "Choose a password or a passphrase" in text_of(welcome)
     arrived = visitor.post(
         path,
-        {"pseudonym": "Nadia S.", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
+        {
+            "sign_in_name": "nadia_s",
+            "pseudonym": "Nadia S.",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
         follow=True,
     )
 
@@ -385,6 +405,7 @@ def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in
     assert "My stories" in text_of(arrived)
     storyteller.refresh_from_db()
     assert storyteller.pseudonym == "Nadia S."
+    assert storyteller.user.username == "nadia_s"
     assert storyteller.user.check_password(STRONG_PASSWORD)
 
     reused = PortalClient().get(path)
@@ -403,7 +424,12 @@ def test_an_expired_invitation_link_answers_gone_and_changes_nothing(client, ama
     opened = client.get(url)
     posted = client.post(
         url,
-        {"pseudonym": "Amara", "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
+        {
+            "sign_in_name": "amara-new",
+            "pseudonym": "Amara",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
     )
 
     assert opened.status_code == 410 and posted.status_code == 410
@@ -417,11 +443,15 @@ def test_a_weak_password_is_refused_with_a_clear_message(client, amara, editor):
     invitation, token = services.create_invitation(storyteller=amara, created_by=editor)
     url = reverse("portal:welcome", args=[token])
 
-    response = client.post(url, {"pseudonym": "Amara", "password1": "amara", "password2": "amara"})
+    response = client.post(
+        url,
+        {"sign_in_name": "amara", "pseudonym": "Amara", "password1": "amara", "password2": "amara"},
+    )
 
     assert response.status_code == 200
     text = text_of(response)
-    assert "This password is too short. It must contain at least 10 characters." in text
+    assert "Use at least 10 characters. A few words you'll remember works well." in text
+    assert "It is too close to your name. Choose something else." in text
     assert "_auth_user_id" not in client.session
     invitation.refresh_from_db()
     assert invitation.is_usable  # nothing lost: the link still works for a better password
@@ -445,7 +475,10 @@ def test_a_wrong_password_is_refused_in_plain_words(client, amara):
     response = client.post(reverse("portal:login"), {"username": "amara", "password": "nope"})
 
     assert response.status_code == 200
-    assert "Please enter a correct" in text_of(response)
+    assert (
+        "That sign-in name or email and that password don't go together. Check both and try "
+        "again: capital letters matter in the password." in text_of(response)
+    )
     assert "_auth_user_id" not in client.session
 
 
@@ -453,7 +486,7 @@ def test_a_storyteller_who_gave_an_email_can_choose_a_new_password(client, amara
     amara.user.email = "amara@example.org"
     amara.user.save()
 
-    sent = client.post(reverse("portal:password_reset"), {"email": "amara@example.org"})
+    sent = client.post(reverse("portal:password_reset"), {"name_or_email": "amara@example.org"})
 
     assert sent["Location"] == reverse("portal:password_reset_done")
     (message,) = mail.outbox
@@ -466,18 +499,25 @@ def test_a_storyteller_who_gave_an_email_can_choose_a_new_password(client, amara
         {"new_password1": STRONG_PASSWORD, "new_password2": STRONG_PASSWORD},
         follow=True,
     )
-    assert "Your new password is set. You can sign in now." in text_of(done)
+    assert "Your new password is set. Sign in with your sign-in name or email and it." in text_of(
+        done
+    )
     amara.user.refresh_from_db()
     assert amara.user.check_password(STRONG_PASSWORD)
 
 
 def test_a_storyteller_without_an_email_gets_no_reset_mail_and_no_hint_who_exists(client, amara):
     response = client.post(
-        reverse("portal:password_reset"), {"email": "someone@example.org"}, follow=True
+        reverse("portal:password_reset"), {"name_or_email": "someone@example.org"}, follow=True
     )
+    by_name = client.post(reverse("portal:password_reset"), {"name_or_email": "amara"}, follow=True)
 
     assert mail.outbox == []
-    assert "If that address belongs to an account, a link is on its way." in text_of(response)
+    for answer in (response, by_name):
+        assert (
+            "If that name or address belongs to an account with an email address, a link is on "
+            "its way." in text_of(answer)
+        )
 
 
 @pytest.mark.parametrize(
@@ -653,6 +693,12 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
         names = list(pattern.pattern.regex.groupindex)
         if route == "password_reset_confirm":
             urls = [reverse(f"portal:{route}", args=[values["uidb64"][0], reset_token])]
+        elif names == ["pk", "receipt_id"]:
+            # A decision's "done" page: each of her decisions, under its own story.
+            urls = [
+                reverse(f"portal:{route}", args=[entry.story_id, entry.receipt_id])
+                for entry in receipts
+            ]
         elif names:
             (name,) = names
             urls = [reverse(f"portal:{route}", kwargs={name: value}) for value in values[name]]
@@ -679,6 +725,7 @@ def test_no_portal_page_speaks_of_revisions_workflows_or_tasks(
             assert reverse(f"portal:{route}", args=[story.pk]) in pages_read
     for entry in receipts:
         assert reverse("portal:receipt", args=[entry.receipt_id]) in pages_read
+        assert reverse("portal:decided", args=[entry.story_id, entry.receipt_id]) in pages_read
     assert reverse("portal:payments") in pages_read
     assert reverse("portal:payments_problem", args=[payment.receipt_id]) in pages_read
 
@@ -763,18 +810,17 @@ def test_approving_records_exactly_the_version_read_within_the_chosen_scope(
     story = in_review_with_photo
     waiting = current_review_step(story).revision
     client.force_login(amara.user)
-    approve_url = reverse("portal:approve", args=[story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[story.pk])), approve_url)
     last_day = today() + timedelta(days=90)
-    data.update(
-        channels=["website", "print"],
-        byline=["pseudonym"],
-        image_allowed=["yes"],
-        until=["date"],
-        valid_until=[last_day.isoformat()],
-    )
 
-    response = client.post(approve_url, data, follow=True)
+    response = flow.approve_in_portal(
+        client,
+        story,
+        channels=("website", "print"),
+        byline="pseudonym",
+        photo="shown",
+        until="date",
+        valid_until=last_day.isoformat(),
+    )
 
     grant = ConsentEntry.objects.get(story_id=story.pk)
     assert grant.decision == ConsentEntry.Decision.GRANTED
@@ -785,9 +831,11 @@ def test_approving_records_exactly_the_version_read_within_the_chosen_scope(
     assert grant.valid_until == last_day
     assert grant.revision_id == waiting.pk
     assert grant.content_hash == revision_content_hash(waiting)
-    assert response.redirect_chain[-1][0] == reverse("portal:receipt", args=[grant.receipt_id])
-    text = text_of(response)
-    assert "Thank you. You approved your story." in text
+    assert response.redirect_chain[-1][0] == reverse(
+        "portal:decided", args=[story.pk, grant.receipt_id]
+    )
+    assert "You approved your story" in text_of(response)
+    text = text_of(client.get(reverse("portal:receipt", args=[grant.receipt_id])))
     assert str(grant.receipt_id) in text
     assert formats.date_format(last_day, "j F Y") in text
     # Her part is done; the story now waits on the editors, not on her.
@@ -800,37 +848,43 @@ def test_an_approval_is_refused_when_the_story_changed_while_she_was_reading(
     client, amara, in_review
 ):
     client.force_login(amara.user)
-    approve_url = reverse("portal:approve", args=[in_review.pk])
-    data = form_data(client.get(reverse("portal:story", args=[in_review.pk])), approve_url)
+    flow.start_deciding(client, in_review)
+    flow.choose(client, in_review, "approve")
+    for step in ("places", "name", "until"):
+        flow.answer(client, reverse(f"portal:approve_{step}", args=[in_review.pk]))
+    check_url = reverse("portal:approve_check", args=[in_review.pk])
+    data = form_data(client.get(check_url))
     # Meanwhile an autosave rewrites the version she is reading, under the same id.
     waiting = current_review_step(in_review).revision
     waiting.content["body"] = "<p>Words she never saw.</p>"
     waiting.save(update_fields=["content"])
 
-    response = client.post(approve_url, data, follow=True)
+    response = client.post(check_url, data, follow=True)
 
     assert not ConsentEntry.objects.filter(story_id=in_review.pk).exists()
     assert current_review_step(in_review).status == TaskState.STATUS_IN_PROGRESS
     text = text_of(response)
-    assert "The story changed while you were reading it. Please read it again." in text
+    assert "Your story changed while you were deciding" in text
+    assert "Please read it again, then decide." in text
     assert "Words she never saw." in text  # what she reads now is what she would approve
 
 
 def test_asking_for_changes_records_the_message_for_the_editors(client, amara, in_review):
     waiting = current_review_step(in_review)
     client.force_login(amara.user)
-    changes_url = reverse("portal:request_changes", args=[in_review.pk])
-    data = form_data(client.get(reverse("portal:story", args=[in_review.pk])), changes_url)
-    data["message"] = ["Please leave out the name of the orchard.\nAnd my age."]
 
-    response = client.post(changes_url, data, follow=True)
+    response = flow.ask_for_changes_in_portal(
+        client, in_review, "Please leave out the name of the orchard.\nAnd my age."
+    )
 
     entry = ConsentEntry.objects.get(story_id=in_review.pk)
     assert entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
     assert entry.message == "Please leave out the name of the orchard.\nAnd my age."
     assert entry.revision_id == waiting.revision_id
-    assert "Your message was sent to the editors." in text_of(response)
-    assert "Please leave out the name of the orchard." in text_of(response)  # on the receipt
+    assert "Your answers were sent to the editors" in text_of(response)
+    assert "Please leave out the name of the orchard." in text_of(response)
+    receipt = client.get(reverse("portal:receipt", args=[entry.receipt_id]))
+    assert "Please leave out the name of the orchard." in text_of(receipt)
     waiting.refresh_from_db()
     assert waiting.status == TaskState.STATUS_REJECTED
     assert "You asked for changes" in text_of(client.get(reverse("portal:home")))
@@ -853,6 +907,8 @@ def test_editing_it_herself_counts_as_her_approval_of_exactly_her_words(
     data.update(
         title=["My own title"],
         summary=["In my own words."],
+        # What the formatting editor sends (without it, the box holds plain paragraphs).
+        body_format=["html"],
         body=['<p>I <strong>chose</strong> these words.</p><p onclick="x()">Every one.</p>'],
     )
 
@@ -916,24 +972,28 @@ def test_withdrawing_needs_the_tick_then_takes_the_story_down_at_once(
     explained = text_of(client.get(withdraw_url))
     unticked = client.post(withdraw_url, {})
 
-    assert "It disappears from the website now" in explained
+    assert "it disappears from the website now" in explained
     assert "Copies that were already printed or shared elsewhere can't be recalled." in explained
     assert "Any payment you are owed is still owed to you." in explained
     assert unticked.status_code == 200
-    assert "Tick the box to confirm." in text_of(unticked)
+    assert "Choose whether to take it down everywhere or only some places." in text_of(unticked)
     assert not ConsentEntry.objects.filter(
         story=published_story, decision=ConsentEntry.Decision.WITHDRAWN
     ).exists()
     assert PortalClient().get(public_url).status_code == 200
 
-    done = client.post(withdraw_url, {"confirm": "on"}, follow=True)
+    done = client.post(withdraw_url, {"where": "everywhere"}, follow=True)
 
     withdrawal = ConsentEntry.objects.get(
         story=published_story, decision=ConsentEntry.Decision.WITHDRAWN
     )
-    assert done.redirect_chain[-1][0] == reverse("portal:receipt", args=[withdrawal.receipt_id])
-    assert "Done. Your story is no longer on the website." in text_of(done)
-    assert str(withdrawal.receipt_id) in text_of(done)
+    assert done.redirect_chain[-1][0] == reverse(
+        "portal:decided", args=[published_story.pk, withdrawal.receipt_id]
+    )
+    assert "Your story is withdrawn" in text_of(done)
+    assert "It is no longer on the website" in text_of(done)
+    receipt = client.get(reverse("portal:receipt", args=[withdrawal.receipt_id]))
+    assert str(withdrawal.receipt_id) in text_of(receipt)
     gone = PortalClient().get(public_url)
     assert gone.status_code == 410
     assert published_story.title not in gone.content.decode()
@@ -1099,12 +1159,16 @@ def dangerous_parts(value):
     return [marker for marker in DANGEROUS if marker in lowered]
 
 
+# The only scripts a portal page loads: static files of ours (the CSP allows nothing else).
+OUR_SCRIPTS = {"/static/portal/portal.js", "/static/js/quick-exit.js"}
+
+
 def executable_markup(html):
     """Markup in a page that could run something: on* handlers, scripts, frames, js: URLs."""
     soup = BeautifulSoup(html, "html.parser")
     found = []
     for tag in soup.find_all(True):
-        if tag.name == "script" and not (tag.get("src") or "").endswith("portal/portal.js"):
+        if tag.name == "script" and tag.get("src") not in OUR_SCRIPTS:
             found.append(str(tag))
         if tag.name in ("iframe", "object", "embed", "svg", "math", "style", "base"):
             found.append(str(tag))
@@ -1126,10 +1190,7 @@ def post_changes_message(client, story, payload, editor, review_workflow):
     if current_review_step(story) is None:
         story.current_workflow_state.cancel(user=editor)
         review_workflow.start(story, editor)
-    url = reverse("portal:request_changes", args=[story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[story.pk])), url)
-    data["message"] = [payload]
-    return client.post(url, data)
+    return flow.ask_for_changes_in_portal(client, story, payload, follow=False)
 
 
 def post_edit(field):
@@ -1213,7 +1274,12 @@ def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(c
             invitation, token = services.create_invitation(storyteller=newcomer, created_by=editor)
             response = client.post(
                 reverse("portal:welcome", args=[token]),
-                {"pseudonym": value, "password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD},
+                {
+                    "sign_in_name": "newcomer",
+                    "pseudonym": value,
+                    "password1": STRONG_PASSWORD,
+                    "password2": STRONG_PASSWORD,
+                },
             )
             assert response.status_code in (200, 302), value
             if response.status_code == 200:
@@ -1311,26 +1377,25 @@ def test_a_storyteller_who_chose_no_contact_gets_no_email(
 
 
 def approve_in_portal(client, story):
-    url = reverse("portal:approve", args=[story.pk])
-    return client.post(url, form_data(client.get(reverse("portal:story", args=[story.pk])), url))
+    return flow.approve_in_portal(client, story, follow=False)
 
 
 def ask_for_changes_in_portal(client, story):
-    url = reverse("portal:request_changes", args=[story.pk])
-    data = form_data(client.get(reverse("portal:story", args=[story.pk])), url)
-    data["message"] = ["Please leave out the orchard."]
-    return client.post(url, data)
+    return flow.ask_for_changes_in_portal(
+        client, story, "Please leave out the orchard.", follow=False
+    )
 
 
 def edit_in_portal(client, story):
     url = reverse("portal:edit", args=[story.pk])
     data = form_data(client.get(url))
+    data["body_format"] = ["html"]
     data["body"] = ["<p>They took my passport at the orchard gate, in my words.</p>"]
     return client.post(url, data)
 
 
 def withdraw_in_portal(client, story):
-    return client.post(reverse("portal:withdraw", args=[story.pk]), {"confirm": "on"})
+    return flow.withdraw_in_portal(client, story)
 
 
 @pytest.mark.parametrize(

@@ -372,3 +372,144 @@ def test_an_editor_can_open_the_admin(client, editor):
     client.force_login(editor)
 
     assert client.get("/admin/").status_code == 200
+
+
+# The demo's port, absolute links and documented settings (issue 13, item 10).
+
+SETTING_READS = [
+    # env("X"), env.int("X"), env.bool("X"), env.list("X") …, across line breaks
+    r"\benv(?:\.\w+)?\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']",
+    r"os\.environ(?:\.get|\.setdefault)?[\(\[]\s*[\"']([A-Z][A-Z0-9_]+)[\"']",
+    r"os\.getenv\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']",
+    r"getattr\(\s*settings,\s*[\"'](SAYSO_[A-Z0-9_]+)[\"']",
+]
+
+
+def settings_the_code_reads():
+    """Every environment variable and SAYSO_ setting read anywhere outside the tests."""
+    import re
+
+    names = {}
+    skipped = {".venv", "tests", "node_modules", ".git", "var"}
+    for path in BASE_DIR.rglob("*.py"):
+        if skipped & set(path.relative_to(BASE_DIR).parts):
+            continue
+        text = path.read_text()
+        for pattern in SETTING_READS:
+            for name in re.findall(pattern, text):
+                names.setdefault(name, str(path.relative_to(BASE_DIR)))
+    return names
+
+
+def test_the_readme_lists_every_setting_the_code_reads():
+    readme = (BASE_DIR / "README.md").read_text()
+    configuration = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    read = settings_the_code_reads()
+
+    missing = {name: where for name, where in read.items() if f"`{name}`" not in configuration}
+
+    assert not missing, (
+        f"Settings read by the code but not in the README's Configuration: {missing}"
+    )
+    # The check finds what it is meant to (so an empty result can't pass by accident).
+    for name in (
+        "SAYSO_QUICK_EXIT_URL",
+        "SAYSO_ORG_NAME",
+        "SAYSO_PORTAL_IDLE_SECONDS",
+        "SAYSO_PAGE_CACHE_STAMP",
+        "GUNICORN_BIND",
+        "WAGTAILADMIN_BASE_URL",
+    ):
+        assert name in read, name
+
+
+def _run_make_demo(tmp_path, env=None, *args):
+    """`make demo` with a stand-in python that records each command and its base URL."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "commands"
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\necho "$WAGTAILADMIN_BASE_URL $*" >> {record}\n')
+    python.chmod(0o755)
+    stamp = tmp_path / "stamp"
+    stamp.touch()  # newer than the stand-in python and pyproject.toml: nothing to install
+    environment = {k: v for k, v in os.environ.items() if k != "WAGTAILADMIN_BASE_URL"}
+    environment.update(env or {})
+    command = ["make", "--no-print-directory", "demo", f"BIN={bin_dir}", f"STAMP={stamp}", *args]
+    subprocess.run(  # noqa: S603 - our own Makefile, our own arguments
+        command,  # noqa: S607 - make from the PATH
+        cwd=BASE_DIR,
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    return record.read_text().splitlines()
+
+
+def test_make_demo_serves_on_port_8000_by_default(tmp_path):
+    assert _run_make_demo(tmp_path) == [
+        "http://127.0.0.1:8000 manage.py migrate --noinput",
+        "http://127.0.0.1:8000 manage.py seed_demo",
+        "http://127.0.0.1:8000 manage.py runserver 127.0.0.1:8000",
+    ]
+
+
+def test_make_demo_takes_a_port_and_its_links_follow(tmp_path):
+    assert _run_make_demo(tmp_path, None, "PORT=8001") == [
+        "http://127.0.0.1:8001 manage.py migrate --noinput",
+        "http://127.0.0.1:8001 manage.py seed_demo",
+        "http://127.0.0.1:8001 manage.py runserver 127.0.0.1:8001",
+    ]
+
+
+def test_make_demo_keeps_a_base_url_set_in_the_environment(tmp_path):
+    commands = _run_make_demo(
+        tmp_path, {"WAGTAILADMIN_BASE_URL": "https://demo.example.org"}, "PORT=8002"
+    )
+    assert commands[-1] == "https://demo.example.org manage.py runserver 127.0.0.1:8002"
+
+
+@pytest.mark.django_db
+@override_settings(WAGTAILADMIN_BASE_URL="http://127.0.0.1:8001")
+def test_the_seeded_sites_absolute_links_follow_the_configured_address(client):
+    import re
+
+    from wagtail.models import Site
+
+    seed_demo("--force")
+
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("127.0.0.1", 8001)
+    feed = client.get("/feed/", HTTP_HOST="127.0.0.1:8001").content.decode()
+    sitemap = client.get("/sitemap.xml", HTTP_HOST="127.0.0.1:8001").content.decode()
+    for document in (feed, sitemap):
+        links = re.findall(r"https?://[^\s<\"]+", document)
+        site_links = [link for link in links if "127.0.0.1" in link or "localhost" in link]
+        assert site_links, document[:300]
+        assert all(link.startswith("http://127.0.0.1:8001/") for link in site_links), site_links
+
+    # Seeding again at another address moves the site with it.
+    with override_settings(WAGTAILADMIN_BASE_URL="http://127.0.0.1:8003"):
+        seed_demo("--force")
+    site.refresh_from_db()
+    assert (site.hostname, site.port) == ("127.0.0.1", 8003)
+
+
+@pytest.mark.django_db
+@override_settings(WAGTAILADMIN_BASE_URL="http://127.0.0.1:8001")
+def test_emails_link_to_the_configured_address(
+    mailoutbox, make_story, amara, django_capture_on_commit_callbacks
+):
+    from consent.notifications import notify_storyteller_ready
+
+    amara.contact_preference = Storyteller.Contact.EMAIL
+    amara.save()
+    amara.user.email = "amara@example.org"
+    amara.user.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_storyteller_ready(make_story(amara))
+
+    assert len(mailoutbox) == 1
+    assert "http://127.0.0.1:8001/my/" in mailoutbox[0].body
+    assert ":8000" not in mailoutbox[0].body

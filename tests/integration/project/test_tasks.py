@@ -419,3 +419,54 @@ def test_a_worker_in_its_own_process_sends_what_the_site_queued(
     assert "To: amara@example.org" in text
     assert "Subject: Something is ready for you on Sayso" in text
     assert mail.outbox == []  # not sent by this process
+
+
+class RefusingEmailBackend(LocmemBackend):
+    """A server that refuses the recipient, naming her address in the error, as SMTP does."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused(
+            {address: (550, b"mailbox unavailable") for m in messages for address in m.to}
+        )
+
+
+def test_the_worker_logs_a_refused_email_without_the_address(
+    database_tasks, settings, live_story, amara
+):
+    import io
+    import logging
+
+    from sayso.logs import PrivateFormatter
+
+    settings.EMAIL_BACKEND = "tests.integration.project.test_tasks.RefusingEmailBackend"
+    settings.SAYSO_TASK_MAX_ATTEMPTS = 2
+    amara.user.email = "amara@example.org"
+    amara.user.save()
+    amara.contact_preference = Storyteller.Contact.EMAIL
+    amara.save()
+    notify_storyteller_ready(live_story)
+
+    # The formatter every log line goes through in every environment (settings/base.py).
+    assert settings.LOGGING["formatters"]["private"]["()"] == "sayso.logs.PrivateFormatter"
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(PrivateFormatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        run_worker()
+    finally:
+        root.removeHandler(handler)
+
+    log = written.getvalue()
+    assert "SMTPRecipientsRefused" in log  # the failure is logged…
+    assert "giving up" in log
+    assert "amara@" not in log and "example.org" not in log  # …without her address
+    (gave_up,) = DBTaskResult.objects.filter(exception_class_path="core.tasks.GaveUp")
+    assert gave_up.task_path == "consent.notifications.email_users"
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 task"):
+        call_command("failed_tasks", "--all", stdout=out)
+    assert "SMTPRecipientsRefused on each of 2 attempt(s)" in out.getvalue()
+    assert "SMTPRecipientsRefused on attempt 1" in out.getvalue()
+    assert "amara@" not in out.getvalue()

@@ -75,7 +75,7 @@ def withdraw_in_portal(storyteller, story, capture):
     client = Client()
     client.force_login(storyteller.user)
     with capture(execute=True):
-        response = client.post(reverse("portal:withdraw", args=[story.pk]), {"confirm": "on"})
+        response = client.post(reverse("portal:withdraw", args=[story.pk]), {"where": "everywhere"})
     assert response.status_code == 302
     assert response["Location"].startswith("/my/")
     return response

@@ -130,7 +130,7 @@ def test_a_content_warning_on_published_stories_cannot_be_reworded(
 
 def test_a_storytellers_line_breaks_open_in_the_wagtail_editor(client, make_story, amara, editor):
     from consent import services
-    from consent.sanitise import clean_story_html
+    from core.text.sanitise import clean_story_html
 
     cleaned = clean_story_html("<p>one<br>two</p>")
     assert re.fullmatch(r'<p data-block-key="\w+">one<br/>two</p>', cleaned)

@@ -438,10 +438,14 @@ def test_storytellers_cannot_open_the_reports(client, ledger, amara):
 
 @pytest.fixture
 def decisions(make_story, amara, lucia, review_workflow, editor):
-    """Reviews with known durations: sent N days ago, decided today; one still waiting."""
+    """Reviews with known durations: sent N days ago, decided today; one still waiting.
+
+    Five decisions by five different storytellers: the impact page shows a median only
+    when it comes from five people.
+    """
     durations = {"one": 1, "three": 3, "four": 4, "eight": 8, "ten": 10}
-    for slug, days in durations.items():
-        storyteller = amara if days % 2 else lucia
+    people = [amara, lucia, *(make_storyteller(f"Teller {n}", f"teller{n}") for n in range(3))]
+    for (slug, days), storyteller in zip(durations.items(), people, strict=True):
         story = make_story(storyteller, slug=slug, title=f"Decided after {days}")
         send_for_review(story, review_workflow, editor, days_ago=days)
         revision = story.get_latest_revision()
@@ -506,6 +510,11 @@ def test_median_days_to_a_decision_is_shown_from_five_decisions(editor_client, d
     assert float(figure(response, "median_days")) == pytest.approx(expected, abs=0.1)
 
 
+def impact_text(response):
+    """Everything the impact page's body says (not the admin's menus around it)."""
+    return words(soup_of(response).select_one("main") or soup_of(response))
+
+
 def test_median_days_from_fewer_than_five_decisions_is_not_shown(
     editor_client, make_story, amara, review_workflow, editor
 ):
@@ -516,8 +525,26 @@ def test_median_days_from_fewer_than_five_decisions_is_not_shown(
 
     response = editor_client.get(reverse("workspace_impact"))
 
-    assert figure(response, "median_days") == "not shown: fewer than 5 decisions"
-    assert not re.search(r"\b(6|7|7\.5)\b", figure(response, "median_days"))
+    # Nothing else to show either: the page says so once, and no figure appears at all.
+    assert soup_of(response).select("[data-figure]") == []
+    assert impact_text(response).count("Not enough people yet to show this.") == 1
+    assert not re.search(r"\b(6|7|7\.5)\b", impact_text(response))
+
+
+def test_a_median_of_five_decisions_by_two_storytellers_is_not_shown(
+    editor_client, make_story, amara, lucia, review_workflow, editor, five_people_published
+):
+    for n, days in enumerate((2, 6, 9, 30, 41)):
+        storyteller = (amara, lucia)[n % 2]
+        story = make_story(storyteller, slug=f"m{days}", title=f"M{days}")
+        send_for_review(story, review_workflow, editor, days_ago=days)
+        approve(story, storyteller)
+
+    response = editor_client.get(reverse("workspace_impact"))
+
+    # Five decisions, but only two people: their median tells each the other's days.
+    assert figure(response, "median_days") == "Not enough people yet"
+    assert not re.search(r"\b9(\.0)?\b", impact_text(response))
 
 
 def bars(response, chart):
@@ -528,13 +555,29 @@ def bars(response, chart):
     ]
 
 
+def five_storytellers(amara, lucia):
+    return [amara, lucia, *(make_storyteller(f"Teller {n}", f"teller{n}") for n in range(4))]
+
+
+@pytest.fixture
+def five_people_published(make_story):
+    """Five stories by five storytellers, published this month."""
+    people = [make_storyteller(f"Author {n}", f"author{n}") for n in range(5)]
+    for n, storyteller in enumerate(people):
+        story = make_story(storyteller, slug=f"five{n}", title=f"Five {n}")
+        approve(story, storyteller)
+        story.get_latest_revision().publish()
+    return people
+
+
 def test_published_stories_chart_shows_five_or_more_and_hides_smaller_counts(
-    editor_client, make_story, amara
+    editor_client, make_story, amara, lucia
 ):
     this_month = timezone.now()
-    stories = [make_story(amara, slug=f"p{n}", title=f"P{n}") for n in range(6)]
+    people = five_storytellers(amara, lucia)
+    stories = [make_story(people[n], slug=f"p{n}", title=f"P{n}") for n in range(6)]
     for story in stories:
-        approve(story, amara)
+        approve(story, story.storyteller)
         story.get_latest_revision().publish()
     # Two of them first published in an earlier month (the date a reader can't change).
     earlier = (this_month.replace(day=1) - timedelta(days=1)).replace(day=15)
@@ -543,18 +586,27 @@ def test_published_stories_chart_shows_five_or_more_and_hides_smaller_counts(
     response = editor_client.get(reverse("workspace_impact"))
 
     chart = bars(response, "published")
-    assert len(chart) == 12
-    *_older, last_month, current = chart
+    # The chart starts at the first month with a publication, not twelve months back.
+    assert len(chart) == 2
+    last_month, current = chart
     assert current == (f"{this_month:%b %Y}", "fewer than 5", "true")  # 4 this month
     assert last_month == (f"{earlier:%b %Y}", "fewer than 5", "true")  # 2 last month
-    assert figure(response, "published_total") == "6"
-    # Each month with none is "fewer than 5" too: zero is a small cell like any other.
+    assert figure(response, "published_total") == "6"  # from six storytellers
     assert {value for _label, value, _s in chart} == {"fewer than 5"}
     table = soup_of(response).select_one('[data-chart-table="published"]')
     assert "4" not in words(table).split() and "2" not in words(table).split()
 
 
-def test_a_month_with_five_publications_is_drawn_with_its_number(editor_client, make_story, amara):
+def test_a_month_with_five_publications_is_drawn_with_its_number(
+    editor_client, five_people_published
+):
+    response = editor_client.get(reverse("workspace_impact"))
+
+    label, value, suppressed = bars(response, "published")[-1]
+    assert (value, suppressed) == ("5", "false")
+
+
+def test_five_publications_by_one_storyteller_are_not_shown(editor_client, make_story, amara):
     for n in range(5):
         story = make_story(amara, slug=f"q{n}", title=f"Q{n}")
         approve(story, amara)
@@ -562,8 +614,9 @@ def test_a_month_with_five_publications_is_drawn_with_its_number(editor_client, 
 
     response = editor_client.get(reverse("workspace_impact"))
 
-    label, value, suppressed = bars(response, "published")[-1]
-    assert (value, suppressed) == ("5", "false")
+    assert soup_of(response).select("[data-chart]") == []
+    assert impact_text(response).count("Not enough people yet to show this.") == 1
+    assert not re.search(r"\b5\b", impact_text(response).replace("at least 5 people", ""))
 
 
 def test_withdrawals_below_five_are_never_shown(editor_client, make_story, amara, lucia):
@@ -574,10 +627,26 @@ def test_withdrawals_below_five_are_never_shown(editor_client, make_story, amara
 
     response = editor_client.get(reverse("workspace_impact"))
 
-    assert figure(response, "withdrawals_total") == "fewer than 5"
-    assert bars(response, "withdrawals")[-1][1:] == ("fewer than 5", "true")
-    chart_text = words(soup_of(response).select_one('[data-chart="withdrawals"]'))
-    assert not re.search(r"\b3\b", chart_text)
+    assert soup_of(response).select("[data-chart]") == []
+    assert impact_text(response).count("Not enough people yet to show this.") == 1
+    assert not re.search(r"\b3\b", impact_text(response))
+
+
+def test_withdrawals_by_fewer_than_five_people_are_not_shown_beside_other_figures(
+    editor_client, make_story, amara, lucia, five_people_published
+):
+    for n, storyteller in enumerate([amara, lucia, amara, lucia, amara, lucia]):
+        story = make_story(storyteller, slug=f"w{n}", title=f"W{n}")
+        approve(story, storyteller)
+        services.withdraw_story(story=story, user=storyteller.user)
+
+    response = editor_client.get(reverse("workspace_impact"))
+
+    assert figure(response, "published_total") == "5"
+    # Six withdrawals, but by two people: no total, no chart.
+    assert figure(response, "withdrawals_total") == "Not enough people yet"
+    assert soup_of(response).select_one('[data-chart="withdrawals"]') is None
+    assert not re.search(r"\b6\b", impact_text(response))
 
 
 def test_suppression_rule():
@@ -1053,8 +1122,9 @@ def test_share_paid_within_30_days_from_fewer_than_five_storytellers_is_not_show
 
     response = editor_client.get(reverse("workspace_impact"))
 
-    assert figure(response, "paid_within_30_days") == "not shown: fewer than 5 storytellers"
-    assert "100" not in words(soup_of(response).select_one(".impact-figures"))
+    assert soup_of(response).select("[data-figure]") == []
+    assert impact_text(response).count("Not enough people yet to show this.") == 1
+    assert "100" not in impact_text(response)
 
 
 def test_story_editor_side_panel_shows_the_storys_compensation_beside_its_consent(

@@ -63,3 +63,66 @@ def as_wagtail_stores_it(html):
 def clean_plain_text(text):
     """Plain text fields keep no markup at all (templates escape what is left on output)."""
     return _UNCLOSED_TAG_AT_END.sub("", strip_tags(text or "")).strip()
+
+
+# The story as plain paragraphs, for a text box without the formatting editor (no
+# JavaScript): a blank line between paragraphs, "- " before each point of a list, "1. "
+# before each numbered one. Bold, italic and links keep their words.
+_LIST_MARKS = {"ul": "- ", "ol": "1. "}
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+_NUMBER = re.compile(r"^\s*\d+[.)]\s+")
+
+
+def story_html_to_text(html):
+    """The story's rich text as plain paragraphs she can read and change in a text box."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html or "", "html.parser")
+    blocks = []
+    for element in soup.children:
+        name = getattr(element, "name", None)
+        if name in _LIST_MARKS:
+            items = element.find_all("li", recursive=False)
+            blocks.append(
+                "\n".join(
+                    (f"{number}. " if name == "ol" else "- ") + _inline_text(item)
+                    for number, item in enumerate(items, start=1)
+                )
+            )
+        elif name is not None:
+            text = _inline_text(element)
+            if text:
+                blocks.append(text)
+        elif str(element).strip():
+            blocks.append(str(element).strip())
+    return "\n\n".join(blocks)
+
+
+def _inline_text(element):
+    for br in element.find_all("br"):
+        br.replace_with("\n")
+    return "\n".join(line.strip() for line in element.get_text().splitlines()).strip()
+
+
+def text_to_story_html(text):
+    """Plain paragraphs back into the story's rich text, every character escaped first.
+
+    Whatever she types is her words, never markup: "<b>" stays those three characters.
+    """
+    from django.utils.html import escape
+
+    blocks = re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    html = []
+    for block in blocks:
+        lines = [line.strip() for line in block.strip().split("\n") if line.strip()]
+        if not lines:
+            continue
+        if all(_BULLET.match(line) for line in lines):
+            items = "".join(f"<li>{escape(_BULLET.sub('', line))}</li>" for line in lines)
+            html.append(f"<ul>{items}</ul>")
+        elif len(lines) > 1 and all(_NUMBER.match(line) for line in lines):
+            items = "".join(f"<li>{escape(_NUMBER.sub('', line))}</li>" for line in lines)
+            html.append(f"<ol>{items}</ol>")
+        else:
+            html.append("<p>" + "<br/>".join(escape(line) for line in lines) + "</p>")
+    return clean_story_html("".join(html)) if html else ""

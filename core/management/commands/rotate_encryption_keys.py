@@ -10,7 +10,7 @@ from cryptography.fernet import InvalidToken
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from consent.crypto import encrypted_fields, fernet
+from core.crypto import encrypted_fields, fernet
 
 
 class Command(BaseCommand):
