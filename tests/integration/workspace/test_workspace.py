@@ -73,13 +73,6 @@ def send_for_review(story, review_workflow, editor, *, days_ago):
     return sent
 
 
-@pytest.fixture
-def editor_client(editor):
-    client = Client()
-    client.force_login(editor)
-    return client
-
-
 # 1. Admin home panels.
 
 
