@@ -11,8 +11,9 @@ bench/edge.py start the same processes through ``Stack``; the other subcommands 
 they run in a separate process against the stack's database:
 
     python -m deploy.stack seed N        N consented stories in 2 campaigns (bench/run.py's)
-    python -m deploy.stack withdraw SLUG prints "visible <unix time>" as soon as it commits,
-                                         "committed <unix time>" once it returned (purged)
+    python -m deploy.stack withdraw SLUG [GAP]   prints "visible <monotonic time>" as soon as
+                                         it commits, then waits GAP seconds before its purges
+                                         after commit, "committed <time>" once it returned
     python -m deploy.stack retitle SLUG TITLE    publishes a campaign under a new title
     python -m deploy.stack retry         runs the edge purge retry task; prints what is owed
     python -m deploy.stack owed          prints how many edge purges are owed
@@ -310,7 +311,12 @@ def seed(stories):
     bench_run.seed(stories, 2)
 
 
-def withdraw(slug):
+def withdraw(slug, gap=0.0):
+    """Withdraw a story; times are ``time.monotonic()`` (one clock for every process here).
+
+    ``gap``: seconds to wait once the withdrawal is visible, before its purges after commit
+    run, so readers are forced into the window between the commit and the edge's ban.
+    """
     _django()
     from django.db import transaction
 
@@ -318,13 +324,19 @@ def withdraw(slug):
     from stories.models import StoryPage
 
     story = StoryPage.objects.get(slug=slug)
-    print(f"asked {time.time():.6f}", flush=True)
+
+    def visible():
+        print(f"visible {time.monotonic():.6f}", flush=True)
+        time.sleep(gap)
+        print(f"gap-ended {time.monotonic():.6f}", flush=True)
+
+    print(f"asked {time.monotonic():.6f}", flush=True)
     with transaction.atomic():
         # The first thing run once the withdrawal is visible, before its purges.
-        transaction.on_commit(lambda: print(f"visible {time.time():.6f}", flush=True))
+        transaction.on_commit(visible)
         services.withdraw_story(story=story, user=story.storyteller.user)
     # The withdrawal has returned: committed, then purged here and at the edge.
-    print(f"committed {time.time():.6f}", flush=True)
+    print(f"committed {time.monotonic():.6f}", flush=True)
 
 
 def retitle(slug, title):
@@ -343,7 +355,11 @@ def retry():
     from stories.models import EdgePurge
 
     # What the worker runs, run here: the stack's own worker would do it on its schedule.
-    acknowledged = retry_edge_purges.call()
+    try:
+        acknowledged = retry_edge_purges.call()
+    except Exception as error:  # not acknowledged (with a worker: retried later)
+        print(f"not acknowledged: {type(error).__name__}", flush=True)
+        acknowledged = False
     print(f"acknowledged {acknowledged} owed {EdgePurge.objects.count()}", flush=True)
 
 
@@ -409,7 +425,7 @@ if __name__ == "__main__":
     elif command == "seed":
         seed(int(rest[0]))
     elif command == "withdraw":
-        withdraw(rest[0])
+        withdraw(rest[0], *(float(seconds) for seconds in rest[1:2]))
     elif command == "retry":
         retry()
     elif command == "owed":

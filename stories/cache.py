@@ -197,8 +197,10 @@ def purge_all():
     and at the edge once the change commits."""
     from .edge import owe_edge_purge
 
-    _purge_or_record()
+    # The edge's mark first (stories/edge.py): from then on no page is kept, here or at the
+    # edge, so none rendered from the old rows outlives the commit.
     owe_edge_purge(everything=True)
+    _purge_or_record()
     if connection.in_atomic_block:
         # A reader rendering before the commit sees the old rows and stores them under the
         # generation just moved: moving it again once the change is visible leaves that
@@ -340,6 +342,16 @@ def public_cache_control():
     return PUBLIC_CACHE_CONTROL.format(seconds=seconds)
 
 
+def _shared_cache_control(held_back):
+    """Public, and kept by the edge unless an edge purge was in flight when the response
+    started (``held_back``) or is now."""
+    from .edge import edge_purge_in_flight
+
+    if held_back or edge_purge_in_flight():
+        return UNKEPT_CACHE_CONTROL
+    return public_cache_control()
+
+
 def content_etag(content):
     """A strong validator: the page's bytes, hashed (a validator, not a record: not
     core.hashing, which hashes texts)."""
@@ -379,6 +391,11 @@ class PublicPageCacheMiddleware:
             if _private_request(request):
                 _mark_private(response)
             return response
+        from .edge import edge_purge_in_flight
+
+        # Checked when the response starts and again when it is finished: a page rendered
+        # while a change that purges the edge is being committed must not be kept there.
+        held_back = edge_purge_in_flight()
         gen, stored = _cached_copy(request)
         if stored is not None:
             _gen, status, headers, content = stored
@@ -387,7 +404,7 @@ class PublicPageCacheMiddleware:
                 response[name] = value
             if not response.has_header("ETag"):  # a copy stored before pages had one
                 response["ETag"] = content_etag(content)
-            response["Cache-Control"] = public_cache_control()
+            response["Cache-Control"] = _shared_cache_control(held_back)
             response["X-Sayso-Cache"] = "hit"
             return self._conditional(request, response)
         response = self.get_response(request)
@@ -401,12 +418,14 @@ class PublicPageCacheMiddleware:
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             response["ETag"] = content_etag(response.content)
-            kept = _store(request, gen, response)
+            # Nor in this cache while an edge purge is in flight: after the commit, until
+            # the purge after it, such a copy would be served from here.
+            kept = not (held_back or edge_purge_in_flight()) and _store(request, gen, response)
             response["X-Sayso-Cache"] = "miss" if kept else "off"
         elif gen is None:
             response["X-Sayso-Cache"] = "off"
         if kept:
-            response["Cache-Control"] = public_cache_control()
+            response["Cache-Control"] = _shared_cache_control(held_back)
             return self._conditional(request, response)
         if response.cookies:
             return _mark_private(response)

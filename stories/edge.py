@@ -6,14 +6,22 @@ rules, all here:
 - Every change that moves the page-cache generation (stories/cache.py ``purge_all``) bans
   the whole site at the edge; a story's own addresses are purged too, through Wagtail's
   frontend cache (``purge_pages_from_cache``, whose backend is ``EdgeBackend``).
-- Nothing is sent before the change commits: a purge sent earlier lets a reader put the old
-  page back at the edge before the change is visible. The purge is recorded as an
+- Before the change commits, "an edge purge is in flight" is marked where every app server
+  looks (Redis, else a file next to the generation stamp) and the edge is banned. While
+  the mark stands, public responses carry no ``s-maxage`` (checked when a response starts
+  and again when it is finished), so the edge stores nothing it fetched meanwhile: once
+  the change commits, the edge holds no old copy and the next reader reaches the app.
+  The mark is cleared after commit (after the ban below), when the transaction rolls back,
+  and by itself after ``SAYSO_EDGE_MARK_SECONDS``. The ban before commit is best effort
+  (``SAYSO_EDGE_PRECOMMIT_TIMEOUT``, never an error): an edge that can't be reached then
+  is still owed the purge after commit.
+- The purge that counts is sent once the change commits: it is recorded as an
   ``EdgePurge`` row in the changing transaction (so a crash between commit and purge still
-  leaves it owed) and sent from ``transaction.on_commit``, in the process that committed,
-  so the edge forgets the page as soon as the change is visible.
+  leaves it owed) and sent from ``transaction.on_commit``, in the process that committed.
 - A purge is done only when every edge acknowledged it (HTTP 200). Until then the row stays:
-  the ``retry_edge_purges`` task tries again (later, with a worker that can defer tasks),
-  and so do the expiry and take-down sweeps and the next purge.
+  the ``retry_edge_purges`` task (core.tasks ``retried_task``: its backoff and attempt
+  limit, the one retry mechanism) tries again with a worker that can defer tasks, and so
+  do the expiry and take-down sweeps and the next purge.
 - A ban is sent twice, ``SAYSO_EDGE_SETTLE_SECONDS`` apart: a page rendered just before the
   commit may still be on its way to the edge when the first ban arrives, and a ban only
   covers pages the edge already holds.
@@ -22,18 +30,23 @@ rules, all here:
 """
 
 import logging
+import os
 import time
+import uuid
+import weakref
 from datetime import timedelta
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_tasks import default_task_backend, task
 from wagtail.contrib.frontend_cache.backends import HTTPBackend
 from wagtail.contrib.frontend_cache.utils import get_backends
+
+from core.tasks import TAKEDOWN_PRIORITY, retried_task, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +106,15 @@ class EdgeBackend(HTTPBackend):
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         self._send("PURGE", path, parts.netloc)
 
-    def ban_everything(self):
-        self._send("BAN", "/", self.cache_netloc)
+    def ban_everything(self, timeout=None):
+        if timeout is None:
+            self._send("BAN", "/", self.cache_netloc)
+            return
+        saved, self.timeout = self.timeout, timeout
+        try:
+            self._send("BAN", "/", self.cache_netloc)
+        finally:
+            self.timeout = saved
 
 
 def edge_backends():
@@ -112,7 +132,127 @@ def owe_edge_purge(*, urls=(), everything=False):
     if not urls and not everything:
         return
     EdgePurge.objects.create(urls=urls, everything=everything)
+    in_flight = None
+    if connection.in_atomic_block and _transaction_mark() is None:
+        in_flight = _mark_and_ban_before_commit()
+        connection._sayso_edge_in_flight = weakref.ref(in_flight)
     transaction.on_commit(_send_after_commit, robust=True)
+    if in_flight is not None:
+        # Registered after the purge: the mark stands until the ban after commit was sent.
+        transaction.on_commit(in_flight.clear, robust=True)
+
+
+def _transaction_mark():
+    """The current transaction's mark, if one was set (one per transaction is enough)."""
+    ref = getattr(connection, "_sayso_edge_in_flight", None)
+    in_flight = ref() if ref is not None else None
+    return in_flight if in_flight is not None and in_flight.standing() else None
+
+
+# "An edge purge is in flight": while any such mark stands (a change that purges the edge
+# is being committed), public responses are not kept by the edge (stories/cache.py).
+IN_FLIGHT_KEY = "sayso:edge-purge-in-flight"
+
+
+def _in_flight_dir():
+    stamp = settings.SAYSO_PAGE_CACHE_STAMP
+    return stamp.parent / f"{stamp.name}.edge-purges"
+
+
+def _redis_client():
+    """The Redis client behind the page cache, or None when the cache is local memory."""
+    from .cache import _shared_cache
+
+    if not _shared_cache():
+        return None
+    strict = getattr(cache, "strict", cache)
+    return strict._cache.get_client(IN_FLIGHT_KEY, write=True), strict.make_key(IN_FLIGHT_KEY)
+
+
+def _set_mark(token, until):
+    shared = _redis_client()
+    if shared is not None:
+        client, key = shared
+        pipe = client.pipeline()
+        pipe.zadd(key, {token: until})
+        pipe.zremrangebyscore(key, "-inf", time.time())
+        pipe.expire(key, int(settings.SAYSO_EDGE_MARK_SECONDS) + 1)
+        pipe.execute()
+        return
+    folder = _in_flight_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / token
+    path.touch()
+    os.utime(path, ns=(int(until * 1e9), int(until * 1e9)))
+
+
+def _clear_mark(token):
+    try:
+        shared = _redis_client()
+        if shared is not None:
+            client, key = shared
+            client.zrem(key, token)
+        else:
+            (_in_flight_dir() / token).unlink(missing_ok=True)
+    except Exception as error:  # Redis down: the mark expires by itself
+        logger.warning("The edge purge mark could not be cleared (%s); it expires", error)
+
+
+def edge_purge_in_flight():
+    """True while a change that purges the edge is being committed (or when that can't be
+    told: the edge then keeps nothing)."""
+    if not edge_backends():
+        return False
+    now = time.time()
+    try:
+        shared = _redis_client()
+        if shared is not None:
+            client, key = shared
+            return client.zcount(key, now, "+inf") > 0
+        with os.scandir(_in_flight_dir()) as entries:
+            return any(entry.stat().st_mtime > now for entry in entries)
+    except FileNotFoundError:
+        return False
+    except Exception as error:
+        logger.warning("Whether an edge purge is in flight can't be told (%s)", error)
+        return True
+
+
+class _InFlight:
+    """One transaction's mark. Cleared after commit (``clear`` runs from on_commit), and
+    when the transaction rolls back: Django then drops its commit hooks, and with them the
+    last reference to this object, whose finalizer clears the mark."""
+
+    def __init__(self, token):
+        self.token = token
+        self._finalizer = weakref.finalize(self, _clear_mark, token)
+
+    def clear(self):
+        self._finalizer()
+
+    def standing(self):
+        return self._finalizer.alive
+
+
+def _mark_and_ban_before_commit():
+    token = uuid.uuid4().hex
+    try:
+        _set_mark(token, time.time() + settings.SAYSO_EDGE_MARK_SECONDS)
+    except Exception as error:
+        # Redis down: every app server that can't read it keeps nothing at the edge either
+        # (stories/cache.py answers uncached pages as not to be kept).
+        logger.warning("The edge purge mark could not be set (%s)", error)
+    in_flight = _InFlight(token)
+    failed_at = _last_failure["at"]
+    if failed_at is not None and time.monotonic() - failed_at < 1:
+        return in_flight
+    for backend in edge_backends():
+        try:
+            backend.ban_everything(timeout=settings.SAYSO_EDGE_PRECOMMIT_TIMEOUT)
+        except EdgeNotAcknowledged as error:
+            # Never fails the change: the purge after commit is owed and retried.
+            logger.warning("The edge was not banned before commit (%s)", error)
+    return in_flight
 
 
 # When this process last found the edge unreachable: one change calls for several purges,
@@ -170,18 +310,19 @@ def carry_out_edge_purges():
 
 
 def schedule_retry():
-    """Ask the task worker to try the owed purges again later (if it can wait)."""
-    if not default_task_backend.supports_defer:
+    """Ask the task worker to try the owed purges again later (then retried with backoff
+    while the edge does not acknowledge them)."""
+    if not retry_edge_purges.get_backend().supports_defer:
         # Run immediately, a retry would fail the same way now: the sweeps retry instead.
         return None
-    delay = timedelta(seconds=settings.SAYSO_EDGE_RETRY_SECONDS)
+    delay = timedelta(seconds=retry_delay(1))
     return retry_edge_purges.using(run_after=timezone.now() + delay).enqueue()
 
 
-@task()
+@retried_task(priority=TAKEDOWN_PRIORITY)
 def retry_edge_purges():
-    """Send the purges the edge has not acknowledged yet; again later while any is owed."""
-    if carry_out_edge_purges():
-        return True
-    schedule_retry()
-    return False
+    """Send the purges the edge has not acknowledged yet; fails (and is retried) while any
+    is owed."""
+    if not carry_out_edge_purges():
+        raise EdgeNotAcknowledged("the edge has not acknowledged every purge yet")
+    return True

@@ -290,8 +290,12 @@ WAGTAILFRONTENDCACHE = {
 SAYSO_EDGE_SECONDS = env.int("SAYSO_EDGE_SECONDS", default=300)
 # A ban is repeated this long after the first, for pages that were on their way to the edge.
 SAYSO_EDGE_SETTLE_SECONDS = env.float("SAYSO_EDGE_SETTLE_SECONDS", default=0.2)
-# A purge the edge did not acknowledge is tried again after this long (by the task worker).
-SAYSO_EDGE_RETRY_SECONDS = env.int("SAYSO_EDGE_RETRY_SECONDS", default=10)
+# While a change that purges the edge is being committed, public pages are not kept by the
+# edge; the mark saying so lasts at most this long if the process setting it dies.
+SAYSO_EDGE_MARK_SECONDS = env.float("SAYSO_EDGE_MARK_SECONDS", default=10)
+# The ban sent before the commit waits at most this long for the edge (it never fails the
+# change: the ban after commit is the one retried until acknowledged).
+SAYSO_EDGE_PRECOMMIT_TIMEOUT = env.float("SAYSO_EDGE_PRECOMMIT_TIMEOUT", default=0.5)
 
 # Logs carry no IP address, story text or personal field (sayso/logs.py,
 # tests/integration/core/test_logs.py).

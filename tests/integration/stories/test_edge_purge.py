@@ -14,10 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks.base import TaskResultStatus
 
 from consent import services
 from consent.selectors import today
-from stories.edge import carry_out_edge_purges, retry_edge_purges
+from stories.edge import carry_out_edge_purges, edge_purge_in_flight, retry_edge_purges
 from stories.models import CampaignPage, EdgePurge, StoryPage, Topic
 
 from tests.conftest import approve
@@ -86,6 +87,29 @@ def _edge_not_failed_recently():
     stories.edge._last_failure["at"] = None
 
 
+def forget_marks():
+    """Clear the marks set by fixtures: their changes, in the test's own transaction, never
+    commit (nor roll back before the test ends)."""
+    import shutil
+
+    from django.db import connection
+
+    from stories.edge import _in_flight_dir, _redis_client
+
+    connection._sayso_edge_in_flight = None
+    shared = _redis_client()
+    if shared is not None:
+        client, key = shared
+        client.delete(key)
+    shutil.rmtree(_in_flight_dir(), ignore_errors=True)
+
+
+@pytest.fixture
+def no_mark():
+    forget_marks()
+    assert edge_purge_in_flight() is False
+
+
 @pytest.fixture
 def edge(settings):
     edge = FakeEdge()
@@ -95,29 +119,37 @@ def edge(settings):
 
 
 def test_a_withdrawal_bans_the_site_and_purges_the_story_only_after_it_commits(
-    edge, published_story, amara, django_capture_on_commit_callbacks
+    edge, published_story, amara, no_mark, django_capture_on_commit_callbacks
 ):
+    edge.requests.clear()  # the fixture's publishing banned it before its (test) commit
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.withdraw_story(story=published_story, user=amara.user)
-    assert edge.requests == []  # not before the commit
-    assert EdgePurge.objects.filter(everything=True).exists()  # but owed, in its transaction
+    # Before the commit: the mark is set and the edge banned once (best effort) ...
+    assert edge.methods() == ["BAN"]
+    assert edge_purge_in_flight() is True
+    assert EdgePurge.objects.filter(everything=True).exists()  # ... and the purge owed
 
     for callback in callbacks:
         callback()
 
-    assert edge.methods().count("BAN") == 2  # the ban, and again once in-flight pages landed
+    # After it: the ban, and again once in-flight pages landed; then the mark is cleared.
+    assert edge.methods().count("BAN") == 3
     assert ("PURGE", "/stories/published/", "localhost") in edge.requests
     assert EdgePurge.objects.count() == 0
+    assert edge_purge_in_flight() is False
 
 
-def test_a_rolled_back_change_sends_no_purge(edge, published_story, amara, committed):
+def test_a_rolled_back_change_sends_no_purge(edge, published_story, amara, no_mark, committed):
+    edge.requests.clear()
     owed_before = EdgePurge.objects.count()  # the fixture's own publishing, in this test's
     # transaction, which never commits
     with committed(), pytest.raises(RuntimeError), transaction.atomic():
         services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
         raise RuntimeError("the withdrawal's transaction fails")
 
-    assert edge.requests == []
+    assert edge.methods() == ["BAN"]  # the ban before commit only: harmless
+    assert edge_purge_in_flight() is False  # the rollback cleared the mark
     assert EdgePurge.objects.count() == owed_before
     assert StoryPage.objects.get(pk=published_story.pk).live
 
@@ -167,8 +199,8 @@ def test_an_unreachable_edge_leaves_the_purge_owed_until_it_answers(
     assert "Connection refused" in owed[0].last_error
     assert "did not acknowledge" in caplog.text
 
-    # Still down: the task tries and keeps it.
-    assert retry_edge_purges.enqueue().return_value is False
+    # Still down: the task tries, fails (so the worker retries it) and keeps it.
+    assert retry_edge_purges.enqueue().status == TaskResultStatus.FAILED
     assert {purge.attempts for purge in EdgePurge.objects.all()} == {2}
 
     edge = FakeEdge()
@@ -243,13 +275,14 @@ def test_every_edge_must_acknowledge(settings, published_story, amara, committed
 
 
 def test_wagtails_own_purge_on_publish_waits_for_the_commit(
-    edge, campaign_index, django_capture_on_commit_callbacks
+    edge, campaign_index, no_mark, django_capture_on_commit_callbacks
 ):
+    edge.requests.clear()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         campaign = CampaignPage(title="Fair work", slug="fair-work", intro="<p>Intro</p>")
         campaign_index.add_child(instance=campaign)
         campaign.save_revision().publish()
-    assert edge.requests == []
+    assert edge.methods() == ["BAN"]  # the ban before commit; the page's purge waits
     assert EdgePurge.objects.filter(urls=["http://localhost/campaigns/fair-work/"]).exists()
 
     for callback in callbacks:
@@ -288,3 +321,149 @@ def test_check_takedowns_reports_an_unacknowledged_edge_purge_until_it_is_sent(
         assert "BAN" in edge.methods()
     finally:
         edge.close()
+
+
+# The mark "an edge purge is in flight": while it stands, no public response may be kept by
+# the edge, whether it was found so when the response started or when it was finished.
+
+
+def _kept_by_edge(response):
+    return "s-maxage" in response["Cache-Control"]
+
+
+def test_while_a_purge_is_in_flight_public_pages_are_not_kept_by_the_edge(
+    edge, published_story, client, no_mark
+):
+    from stories.edge import _mark_and_ban_before_commit
+
+    url = published_story.url
+    assert _kept_by_edge(client.get(url))  # a miss, stored: the edge may keep it
+    assert _kept_by_edge(client.get(url))  # a hit
+
+    in_flight = _mark_and_ban_before_commit()
+    miss_or_hit = client.get(url)
+    assert miss_or_hit.status_code == 200
+    assert miss_or_hit["Cache-Control"] == "no-cache, max-age=0, must-revalidate"
+    in_flight.clear()
+    assert edge_purge_in_flight() is False
+    assert _kept_by_edge(client.get(url))
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_mark_set_while_a_page_is_rendered_keeps_it_from_the_edge(
+    edge, published_story, client, no_mark, monkeypatch, cached
+):
+    """The check at the end of the response: the mark was set after the one at its start."""
+    from stories import cache as page_cache
+    from stories.edge import _mark_and_ban_before_commit
+
+    url = published_story.url
+    if cached:
+        assert client.get(url)["X-Sayso-Cache"] == "miss"
+    marks = []
+    found_at_start = page_cache._cached_copy
+
+    def mark_in_between(request):
+        copy = found_at_start(request)  # after the check at the start
+        marks.append(_mark_and_ban_before_commit())
+        return copy
+
+    monkeypatch.setattr(page_cache, "_cached_copy", mark_in_between)
+    response = client.get(url)
+    assert response.status_code == 200
+    # Rendered: kept neither by the page cache nor by the edge ("off"); served from the
+    # page cache: not kept by the edge.
+    assert response["X-Sayso-Cache"] == ("hit" if cached else "off")
+    assert not _kept_by_edge(response)
+    marks[0].clear()
+    monkeypatch.undo()
+    assert client.get(url)["X-Sayso-Cache"] == ("hit" if cached else "miss")
+
+
+def test_the_mark_expires_by_itself(edge, settings, no_mark):
+    """A process that set it and died (no commit, no rollback to clear it)."""
+    import time
+
+    from stories.edge import _set_mark
+
+    _set_mark("left-by-a-dead-process", time.time() + 0.3)
+    assert edge_purge_in_flight() is True
+    time.sleep(0.4)
+    assert edge_purge_in_flight() is False
+
+
+def test_an_unreachable_edge_before_commit_neither_blocks_nor_fails_a_withdrawal(
+    settings, published_story, amara, no_mark, committed
+):
+    import time
+
+    configure_edges(settings, unreachable_url())
+    started = time.monotonic()
+    with committed(), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
+    assert time.monotonic() - started < 5
+    assert not StoryPage.objects.get(pk=published_story.pk).live
+    assert edge_purge_in_flight() is False
+    assert EdgePurge.objects.filter(everything=True).exists()  # owed after commit
+
+
+needs_redis = pytest.mark.skipif(
+    not __import__("os").environ.get("SAYSO_TEST_REDIS_URL"),
+    reason="needs a Redis server: set SAYSO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/1)",
+)
+
+
+def _redis_caches(location):
+    return {
+        "default": {
+            "BACKEND": "sayso.cache_backends.FailOpenRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "sayso-test-edge",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+
+
+@needs_redis
+def test_with_redis_the_mark_lives_there_and_a_rollback_clears_it(
+    edge, settings, published_story, amara, committed
+):
+    import os
+
+    settings.CACHES = _redis_caches(os.environ["SAYSO_TEST_REDIS_URL"])
+    forget_marks()
+    from stories.edge import _redis_client
+
+    client, key = _redis_client()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert client.zcard(key) == 1  # where every app server looks
+        assert edge_purge_in_flight() is True
+        raise RuntimeError("the withdrawal's transaction fails")
+    assert client.zcard(key) == 0
+    assert edge_purge_in_flight() is False
+
+    with committed(), transaction.atomic():
+        services.withdraw_story(story=published_story, user=amara.user)
+        assert edge_purge_in_flight() is True
+    assert edge_purge_in_flight() is False
+    assert client.ttl(key) > 0 or client.exists(key) == 0
+
+
+def test_with_redis_down_a_withdrawal_commits_and_no_page_is_kept_by_the_edge(
+    edge, settings, published_story, amara, client, no_mark, committed
+):
+    settings.CACHES = _redis_caches("redis://127.0.0.1:1/0")
+    connection_marks = edge_purge_in_flight()
+    assert connection_marks is True  # can't be told: the edge keeps nothing
+    response = client.get(published_story.url)
+    assert response.status_code == 200
+    assert not _kept_by_edge(response)
+
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert not StoryPage.objects.get(pk=published_story.pk).live
+    assert "BAN" in edge.methods()
+    assert EdgePurge.objects.count() == 0
+    assert client.get(published_story.url).status_code == 410
