@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.images import ImageFile
+from django.test import Client
 from PIL import Image as PILImage
 from wagtail.models import GroupPagePermission, Page, Site, Workflow
 
@@ -80,6 +81,23 @@ def page_editor(story_index):
 @pytest.fixture
 def superuser(db):
     return _user("admin", is_staff=True, is_superuser=True)
+
+
+def signed_in_client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor):
+    return signed_in_client(editor)
+
+
+@pytest.fixture
+def superuser_client(superuser):
+    """Named apart from pytest-django's admin_client, whose "admin" would clash with ours."""
+    return signed_in_client(superuser)
 
 
 def make_storyteller(pseudonym, username):
@@ -171,6 +189,24 @@ def approve(story, storyteller, revision=None, **scope):
     return services.approve_story(
         story=story, revision=revision, user=storyteller.user, scope=website_scope(**scope)
     )
+
+
+@pytest.fixture
+def in_review(make_story, amara, review_workflow, editor):
+    """Amara's story, sent to her to read and decide on by the editor.
+
+    Its words are ones no message or page outside her story may carry (see story_text in the
+    portal tests). The browser journeys override it with words they read on screen.
+    """
+    story = make_story(
+        amara,
+        slug="in-review",
+        title="Crossing the northern border",
+        summary="How I got away from the orchard.",
+        body="<p>They took my passport at the orchard gate in Brindisi.</p>",
+    )
+    review_workflow.start(story, editor)
+    return StoryPage.objects.get(pk=story.pk)
 
 
 @pytest.fixture

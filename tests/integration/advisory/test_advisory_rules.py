@@ -47,13 +47,6 @@ def farah(db):
     return make_member("Farah", "farah")
 
 
-@pytest.fixture
-def editor_client(editor):
-    client = Client()
-    client.force_login(editor)
-    return client
-
-
 def signed_in(person):
     client = Client()
     client.force_login(getattr(person, "user", person))

@@ -46,12 +46,6 @@ def confirmed_agreement(amara, editor):
     return Agreement.objects.get(pk=agreement.pk)
 
 
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
 def edit_url(agreement):
     return reverse("compensation_agreements:edit", args=[agreement.pk])
 

@@ -15,14 +15,6 @@ from tests.conftest import website_scope
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def in_review(make_story, amara, review_workflow, editor):
-    """Amara's story, sent to her for review by the editor."""
-    story = make_story(amara, slug="in-review")
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
-
-
 def review_state(story):
     state = StoryPage.objects.get(pk=story.pk).current_workflow_task_state.specific
     assert isinstance(state, StorytellerReviewTaskState)

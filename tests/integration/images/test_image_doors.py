@@ -21,7 +21,6 @@ from images.models import SaysoImage
 from tests.integration.images.test_images import (
     FORMATS,
     TELLTALE_BYTES,
-    admin_client,  # noqa: F401  (a fixture)
     assert_carries_no_metadata,
     assert_nothing_leaks,
     telltale_photo,
@@ -83,21 +82,21 @@ def keep_upload_aside(client):
     return UploadedFile.objects.get(pk=result["uploaded_file_id"])
 
 
-def test_an_upload_kept_aside_is_on_disk_without_metadata(admin_client):  # noqa: F811
+def test_an_upload_kept_aside_is_on_disk_without_metadata(superuser_client):  # noqa: F811
     before = files_on_disk()
 
-    kept = keep_upload_aside(admin_client)
+    kept = keep_upload_aside(superuser_client)
 
     assert_no_new_file_carries_a_trace(before)
     with kept.file.storage.open(kept.file.name, "rb") as handle:
         assert_carries_no_metadata(handle.read())
 
 
-def test_an_upload_kept_aside_and_then_finished_leaves_no_trace(admin_client):  # noqa: F811
+def test_an_upload_kept_aside_and_then_finished_leaves_no_trace(superuser_client):  # noqa: F811
     before = files_on_disk()
-    kept = keep_upload_aside(admin_client)
+    kept = keep_upload_aside(superuser_client)
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("wagtailimages:create_multiple_from_uploaded_image", args=[kept.pk]),
         {
             f"uploaded-image-{kept.pk}-title": "Finished later",
@@ -112,9 +111,9 @@ def test_an_upload_kept_aside_and_then_finished_leaves_no_trace(admin_client):  
     assert_no_new_file_carries_a_trace(before)
 
 
-def test_abandoned_uploads_are_cleared_and_recent_ones_kept(admin_client):  # noqa: F811
-    abandoned = keep_upload_aside(admin_client)
-    recent = keep_upload_aside(admin_client)
+def test_abandoned_uploads_are_cleared_and_recent_ones_kept(superuser_client):  # noqa: F811
+    abandoned = keep_upload_aside(superuser_client)
+    recent = keep_upload_aside(superuser_client)
     abandoned_path = Path(abandoned.file.path)
     two_days_ago = time.time() - 2 * 24 * 3600
     os.utime(abandoned_path, (two_days_ago, two_days_ago))

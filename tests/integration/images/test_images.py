@@ -191,12 +191,6 @@ def chooser_upload(client, file, title="Chosen"):
 
 
 @pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def checkerboard_photo(db):
     """A photo full of sharp detail: 8-pixel black and white squares."""
     picture = PILImage.new("L", (400, 240), 0)
@@ -221,16 +215,16 @@ def publish(story, storyteller):
 
 
 @pytest.mark.parametrize("kind", FORMATS)
-def test_an_admin_upload_keeps_no_gps_or_camera_data(admin_client, kind):
-    response = admin_add(admin_client, upload(kind))
+def test_an_admin_upload_keeps_no_gps_or_camera_data(superuser_client, kind):
+    response = admin_add(superuser_client, upload(kind))
 
     assert response.status_code == 302
     assert_nothing_leaks(SaysoImage.objects.get(title="Market at dawn"))
 
 
 @pytest.mark.parametrize("kind", FORMATS)
-def test_a_multiple_upload_keeps_no_gps_or_camera_data(admin_client, kind):
-    response = multiple_add(admin_client, upload(kind))
+def test_a_multiple_upload_keeps_no_gps_or_camera_data(superuser_client, kind):
+    response = multiple_add(superuser_client, upload(kind))
 
     assert response.status_code == 200
     result = json.loads(response.content)
@@ -239,8 +233,8 @@ def test_a_multiple_upload_keeps_no_gps_or_camera_data(admin_client, kind):
 
 
 @pytest.mark.parametrize("kind", FORMATS)
-def test_an_upload_from_the_image_chooser_keeps_no_gps_or_camera_data(admin_client, kind):
-    response = chooser_upload(admin_client, upload(kind))
+def test_an_upload_from_the_image_chooser_keeps_no_gps_or_camera_data(superuser_client, kind):
+    response = chooser_upload(superuser_client, upload(kind))
 
     assert response.status_code == 200
     result = json.loads(response.content)
@@ -248,10 +242,10 @@ def test_an_upload_from_the_image_chooser_keeps_no_gps_or_camera_data(admin_clie
     assert_nothing_leaks(SaysoImage.objects.get(pk=result["result"]["id"]))
 
 
-def test_a_multiple_upload_finished_in_a_second_step_keeps_no_trace(admin_client):
+def test_a_multiple_upload_finished_in_a_second_step_keeps_no_trace(superuser_client):
     # When a field other than the file fails, Wagtail keeps the upload aside and writes it to
     # the image's storage itself once the editor completes the form, before the row is saved.
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("wagtailimages:add_multiple"),
         {"files[]": upload("jpeg"), "title": "x" * 300},
     )
@@ -259,7 +253,7 @@ def test_a_multiple_upload_finished_in_a_second_step_keeps_no_trace(admin_client
     assert result["success"] is True and "uploaded_file_id" in result
     upload_id = result["uploaded_file_id"]
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("wagtailimages:create_multiple_from_uploaded_image", args=[upload_id]),
         {
             f"uploaded-image-{upload_id}-title": "Second step",
@@ -290,14 +284,14 @@ def test_an_image_created_in_code_keeps_no_gps_or_camera_data(kind):
     assert_nothing_leaks(SaysoImage.objects.get(pk=image.pk))
 
 
-def test_replacing_a_photo_in_the_editor_keeps_no_trace_and_drops_old_renditions(admin_client):
+def test_replacing_a_photo_in_the_editor_keeps_no_trace_and_drops_old_renditions(superuser_client):
     image = SaysoImage(
         title="Replace me", file=ImageFile(io.BytesIO(telltale_photo("png")), "a.png")
     )
     image.save()
     old_rendition = image.get_rendition("width-40")
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("wagtailimages:edit", args=[image.pk]),
         {"title": "Replace me", "file": upload("jpeg"), "collection": image.collection_id},
     )
@@ -310,7 +304,7 @@ def test_replacing_a_photo_in_the_editor_keeps_no_trace_and_drops_old_renditions
 
 
 def test_editing_a_photos_details_keeps_its_file_and_the_storytellers_consent(
-    admin_client, make_story, amara
+    superuser_client, make_story, amara
 ):
     # A JPEG full of detail: stripped a second time, it would come out different.
     noisy = PILImage.merge("RGB", [PILImage.effect_noise((200, 150), 60)] * 3)
@@ -320,7 +314,7 @@ def test_editing_a_photos_details_keeps_its_file_and_the_storytellers_consent(
     story = publish(make_story(amara, image=photo, image_alt="A field"), amara)
     stored = (photo.file.name, photo.file_hash)
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("wagtailimages:edit", args=[photo.pk]),
         {"title": "Renamed", "collection": photo.collection_id},
     )
@@ -336,8 +330,8 @@ def test_editing_a_photos_details_keeps_its_file_and_the_storytellers_consent(
     assert publication_verdict(StoryPage.objects.get(pk=story.pk)).allowed
 
 
-def test_the_stored_record_describes_the_stripped_file(admin_client):
-    admin_add(admin_client, upload("jpeg"))
+def test_the_stored_record_describes_the_stripped_file(superuser_client):
+    admin_add(superuser_client, upload("jpeg"))
     image = SaysoImage.objects.get(title="Market at dawn")
     data = stored_bytes(image.file)
 
@@ -347,15 +341,15 @@ def test_the_stored_record_describes_the_stripped_file(admin_client):
 
 
 @pytest.mark.parametrize("door", ["admin", "multiple", "code"])
-def test_a_sideways_phone_photo_comes_out_upright(admin_client, door):
+def test_a_sideways_phone_photo_comes_out_upright(superuser_client, door):
     # EXIF orientation 6: the camera was turned; viewers rotate the picture 90° clockwise.
     # With the EXIF gone, the rotation must already be in the pixels.
     data = telltale_photo("jpeg", orientation=6)
     if door == "admin":
-        admin_add(admin_client, upload("jpeg", data))
+        admin_add(superuser_client, upload("jpeg", data))
         image = SaysoImage.objects.get()
     elif door == "multiple":
-        multiple_add(admin_client, upload("jpeg", data))
+        multiple_add(superuser_client, upload("jpeg", data))
         image = SaysoImage.objects.get()
     else:
         image = SaysoImage(title="Sideways", file=ImageFile(io.BytesIO(data), name="side.jpg"))
@@ -428,10 +422,10 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("case", REFUSED)
-def test_the_admin_upload_refuses_what_is_not_an_acceptable_photo(admin_client, case):
+def test_the_admin_upload_refuses_what_is_not_an_acceptable_photo(superuser_client, case):
     name, content, message = REFUSED[case]
 
-    response = admin_add(admin_client, SimpleUploadedFile(name, content, "image/jpeg"))
+    response = admin_add(superuser_client, SimpleUploadedFile(name, content, "image/jpeg"))
 
     assert response.status_code == 200
     errors = response.context["form"].errors["file"]
@@ -440,10 +434,10 @@ def test_the_admin_upload_refuses_what_is_not_an_acceptable_photo(admin_client, 
 
 
 @pytest.mark.parametrize("case", REFUSED)
-def test_the_multiple_upload_refuses_what_is_not_an_acceptable_photo(admin_client, case):
+def test_the_multiple_upload_refuses_what_is_not_an_acceptable_photo(superuser_client, case):
     name, content, message = REFUSED[case]
 
-    response = multiple_add(admin_client, SimpleUploadedFile(name, content, "image/jpeg"))
+    response = multiple_add(superuser_client, SimpleUploadedFile(name, content, "image/jpeg"))
 
     assert response.status_code == 200
     result = json.loads(response.content)
@@ -454,10 +448,10 @@ def test_the_multiple_upload_refuses_what_is_not_an_acceptable_photo(admin_clien
 
 
 @pytest.mark.parametrize("case", REFUSED)
-def test_the_image_chooser_upload_refuses_what_is_not_an_acceptable_photo(admin_client, case):
+def test_the_image_chooser_upload_refuses_what_is_not_an_acceptable_photo(superuser_client, case):
     name, content, message = REFUSED[case]
 
-    response = chooser_upload(admin_client, SimpleUploadedFile(name, content, "image/jpeg"))
+    response = chooser_upload(superuser_client, SimpleUploadedFile(name, content, "image/jpeg"))
 
     assert response.status_code == 200
     result = json.loads(response.content)
@@ -475,18 +469,18 @@ def test_code_cannot_store_what_is_not_an_acceptable_photo(case):
     assert not SaysoImage.objects.exists()
 
 
-def test_a_file_over_the_size_limit_is_refused_with_its_size(admin_client):
+def test_a_file_over_the_size_limit_is_refused_with_its_size(superuser_client):
     data = telltale_photo("png", picture=PILImage.effect_noise((300, 300), 80).convert("RGB"))
     with override_settings(WAGTAILIMAGES_MAX_UPLOAD_SIZE=len(data) - 1):
-        response = admin_add(admin_client, upload("png", data))
+        response = admin_add(superuser_client, upload("png", data))
 
     assert response.status_code == 200
     assert "too big" in " ".join(response.context["form"].errors["file"])
     assert not SaysoImage.objects.exists()
 
 
-def test_the_editor_is_told_the_formats_and_limits_before_uploading(admin_client):
-    html = admin_client.get(reverse("wagtailimages:add")).content.decode()
+def test_the_editor_is_told_the_formats_and_limits_before_uploading(superuser_client):
+    html = superuser_client.get(reverse("wagtailimages:add")).content.decode()
 
     assert "Supported formats: JPG, JPEG, PNG, WEBP. Maximum filesize: 20.0\xa0MB." in html
     assert "At most 40 megapixels." in html

@@ -282,13 +282,6 @@ def test_a_story_without_a_photo_has_no_photo_question(amara_client, in_review):
     )
 
 
-@pytest.fixture
-def in_review(make_story, amara, review_workflow, editor):
-    story = make_story(amara, slug="in-review", body="<p>At the orchard gate.</p>")
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
-
-
 # 3. Every refusal is recorded as her decision, and goes back to the editors.
 
 

@@ -52,12 +52,6 @@ def publish(story, storyteller, **scope):
 
 
 @pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
 def her_story(make_story, amara, photo):
     return publish(make_story(amara, slug="hers", image=photo, image_alt="Her hands"), amara)
 
