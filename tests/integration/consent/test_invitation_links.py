@@ -73,7 +73,12 @@ def test_a_new_link_ends_the_old_one_and_the_new_one_works(client, editor, invit
         Client()
         .post(
             _welcome_path(first),
-            {"pseudonym": "Nadia", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            {
+                "pseudonym": "Nadia",
+                "sign_in_name": "nadia-m",
+                "password1": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
         )
         .status_code
         == 410
@@ -82,7 +87,12 @@ def test_a_new_link_ends_the_old_one_and_the_new_one_works(client, editor, invit
     assert visitor.get(_welcome_path(second)).status_code == 200
     arrived = visitor.post(
         _welcome_path(second),
-        {"pseudonym": "Nadia", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {
+            "pseudonym": "Nadia",
+            "sign_in_name": "nadia-m",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
     )
     assert arrived.status_code == 302
     invited.user.refresh_from_db()
@@ -138,17 +148,21 @@ def test_the_account_status_says_each_step_in_plain_words(client, editor, invite
     link = _link_on(_make_link(client, invited))
     Client().post(
         _welcome_path(link),
-        {"pseudonym": "Nadia", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        {
+            "pseudonym": "Nadia",
+            "sign_in_name": "nadia-m",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
     )
     invited.user.refresh_from_db()
     signed_in = timezone.localtime(invited.user.last_login).strftime("%-d %B %Y, %H:%M")
     code, lines = _status_lines(client.get(edit_url))
     assert code == "active"
     assert lines[0] == f"Signed in last on {signed_in}."
-    if invited.user.username.startswith("storyteller-"):
-        assert lines[1] == "No sign-in name of their own yet."
-    else:
-        assert lines[1] == f"Has a sign-in name: {invited.user.username}"
+    # The welcome page made her choose one, and the editors see it.
+    assert invited.user.username == "nadia-m"
+    assert lines[1] == "Has a sign-in name: nadia-m"
 
 
 def test_a_storyteller_with_her_own_sign_in_name_is_shown_it(client, editor, amara):

@@ -12,7 +12,6 @@ import urllib.request
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from images.models import FileTakedown, SaysoImage, SaysoRendition
@@ -20,6 +19,7 @@ from stories.models import StoryPage
 
 from tests.conftest import approve
 from tests.integration.images.test_images import admin_add, upload
+from tests.portal_flow import withdraw_in_portal
 
 boto3 = pytest.importorskip("boto3", reason="object storage needs the s3 extra")
 moto_server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server]")
@@ -239,7 +239,7 @@ def test_withdrawal_deletes_the_renditions_from_the_bucket(
 
     client.force_login(amara.user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})
+        response = withdraw_in_portal(client, live_story)
     assert response.status_code == 302
 
     assert Client().get(live_story.url).status_code == 410
@@ -270,7 +270,7 @@ def test_a_bucket_that_cannot_be_reached_is_retried_by_the_task_until_the_files_
     settings.STORAGES = s3_storages(endpoint=f"http://127.0.0.1:{closed_port()}")
     portal = Client()
     portal.force_login(amara.user)
-    response = portal.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})
+    response = withdraw_in_portal(portal, live_story)
     assert response.status_code == 302
     assert Client().get(live_story.url).status_code == 410  # at once, whatever the bucket
 

@@ -10,7 +10,6 @@ from django.core.files.storage import FileSystemStorage
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from wagtail.search.backends import get_search_backend
@@ -21,6 +20,7 @@ from images.models import FileTakedown, SaysoRendition
 from stories.models import StoryPage
 
 from tests.conftest import approve
+from tests.portal_flow import withdraw_in_portal
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -100,7 +100,7 @@ def test_withdrawal_takes_the_story_down_at_once_while_its_side_work_waits_for_t
     assert reader.get(live_story.url).status_code == 200
 
     client.force_login(amara.user)
-    response = client.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})
+    response = withdraw_in_portal(client, live_story)
 
     assert response.status_code == 302
     # No worker has run: the story is gone from the website all the same.
@@ -287,7 +287,7 @@ def test_a_storage_that_refuses_to_delete_is_recorded_and_retried_by_the_task(
     # storage object of its own.
     monkeypatch.setattr(FileSystemStorage, "delete", refuse)
     client.force_login(amara.user)
-    client.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})
+    withdraw_in_portal(client, live_story)
     assert Client().get(live_story.url).status_code == 410
 
     run_worker()
@@ -330,7 +330,7 @@ def test_the_storage_recovering_between_retries_finishes_the_take_down(
 
     monkeypatch.setattr(FileSystemStorage, "delete", refuse_twice)
     client.force_login(amara.user)
-    client.post(reverse("portal:withdraw", args=[live_story.pk]), {"confirm": "on"})
+    withdraw_in_portal(client, live_story)
     run_worker()
 
     assert refusals == [name, name]
