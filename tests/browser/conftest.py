@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import sync_playwright
@@ -39,6 +40,14 @@ NEUTRAL_PAGE = (
     "<body><h1>Today's weather</h1><p>Sunny spells.</p></body></html>"
 )
 TIMEOUT_MS = 15_000
+
+# axe-core's own bundle, shipped inside the Python package: nothing is fetched from a CDN.
+axe = Axe()
+WIDER_THAN = """width =>
+    Array.from(document.querySelectorAll("body *"))
+        .filter(el => el.getBoundingClientRect().right > width)
+        .slice(0, 5)
+        .map(el => el.outerHTML.slice(0, 80))"""
 
 # Every browser test module uses this: transactional, because the live server reads the test
 # database from another thread; with serialized rollback, because a transactional test
@@ -150,3 +159,47 @@ def in_review(make_story, amara, review_workflow, editor):
     story = make_story(amara, slug="in-review", title="Finding my way home")
     review_workflow.start(story, editor)
     return StoryPage.objects.get(pk=story.pk)
+
+
+def describe_violations(violations):
+    """axe's findings, readable: each rule, then each element it flagged and why."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " ".join(map(str, node["target"]))
+            lines.append(f"  at {target}: {node['html']}")
+            lines.extend(f"    {line}" for line in node["failureSummary"].splitlines())
+    return "\n".join(lines)
+
+
+def loaded(page):
+    """Wait until the page has its stylesheets and pictures, as a person would see it.
+
+    Finding an element only proves the HTML has arrived: a stylesheet may still be on its
+    way (the live server sends each one again for every page, slowly on a busy machine), and
+    a page judged before it lands is judged unstyled. Without site.css, for one, the
+    "Continue" button is portal.css's white text on no background: a color-contrast failure
+    no person can ever see, because the browser paints nothing before its stylesheets.
+    """
+    page.wait_for_load_state("load")
+
+
+def assert_axe_clean(page, what=""):
+    """axe-core finds nothing on the loaded page; if it does, say exactly what and where."""
+    loaded(page)
+    violations = axe.run(page).response["violations"]
+    assert not violations, (
+        f"axe found problems on {what or 'the page'} ({page.url}):\n"
+        + describe_violations(violations)
+    )
+
+
+def assert_fits(page, width, what=""):
+    """Nothing on the page scrolls sideways at this width; if it does, say which elements."""
+    loaded(page)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, (
+        f"{what or 'the page'} ({page.url}) scrolls sideways at {width}px ({scroll_width}px): "
+        f"{page.evaluate(WIDER_THAN, width)}"
+    )

@@ -1,7 +1,6 @@
 """Every portal page passes axe-core in a real browser and reads on a 320px-wide phone."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -10,12 +9,10 @@ from consent import services
 from stories.models import StoryPage
 
 from ..conftest import approve
-from .conftest import BROWSER_TEST, sign_in
+from .conftest import BROWSER_TEST, assert_axe_clean, assert_fits, sign_in
 
 pytestmark = BROWSER_TEST
 
-# axe-core's own bundle, shipped inside the Python package: nothing is fetched from a CDN.
-axe = Axe()
 PHONE_WIDTH = 320
 
 DANGLING_DESCRIPTIONS = """() =>
@@ -23,11 +20,6 @@ DANGLING_DESCRIPTIONS = """() =>
         el.getAttribute("aria-describedby").split(/\\s+/)
             .filter(id => id && !document.getElementById(id))
             .map(id => `${el.name || el.id} -> #${id}`))"""
-WIDER_THAN = """width =>
-    Array.from(document.querySelectorAll("body *"))
-        .filter(el => el.getBoundingClientRect().right > width)
-        .slice(0, 5)
-        .map(el => el.outerHTML.slice(0, 80))"""
 
 
 @pytest.fixture
@@ -259,15 +251,6 @@ def _(page, url, data):
     page.goto(url("contact"))
 
 
-def describe(violations):
-    """axe's findings, one line per rule with the elements it flagged."""
-    lines = []
-    for violation in violations:
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} {targets}")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("name", list(PORTAL_PAGES))
 def test_portal_page_has_no_axe_violations_and_fits_a_phone(name, page, portal_url, amaras_portal):
     signed_in, visit, shows = PORTAL_PAGES[name]
@@ -278,19 +261,11 @@ def test_portal_page_has_no_axe_violations_and_fits_a_phone(name, page, portal_u
     page.wait_for_load_state("load")
     assert shows in page.get_by_role("main").inner_text()
 
-    results = axe.run(page)
-    assert results.violations_count == 0, (
-        f"axe found problems on the {name} page ({page.url}):\n"
-        + describe(results.response["violations"])
-    )
+    assert_axe_clean(page, f"the {name} page")
 
     # axe lets a description that points at nothing pass; a screen reader then reads no hint.
     dangling = page.evaluate(DANGLING_DESCRIPTIONS)
     assert not dangling, f"Hints or errors not tied to their fields on the {name} page: {dangling}"
 
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 640})
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= PHONE_WIDTH, (
-        f"The {name} page scrolls sideways at {PHONE_WIDTH}px wide ({scroll_width}px): "
-        f"{page.evaluate(WIDER_THAN, PHONE_WIDTH)}"
-    )
+    assert_fits(page, PHONE_WIDTH, f"the {name} page")

@@ -5,22 +5,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from consent.models import ConsentEntry
 from consent.selectors import today
 from stories.models import StoryPage
 
-from tests.browser.conftest import BROWSER_TEST, sign_in
+from tests.browser.conftest import BROWSER_TEST, assert_axe_clean, assert_fits, sign_in
 from tests.conftest import approve
 
 pytestmark = BROWSER_TEST
 
-axe = Axe()
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-SIDEWAYS = "document.documentElement.scrollWidth"
 
 
 @pytest.fixture
@@ -44,9 +41,8 @@ def heading(page):
 
 def assert_clean(page, width):
     """axe finds nothing, and nothing scrolls sideways at this width."""
-    results = axe.run(page)
-    assert results.violations_count == 0, (page.url, results.response["violations"])
-    assert page.evaluate(SIDEWAYS) <= width, f"{page.url} scrolls sideways at {width}px"
+    assert_axe_clean(page, f"this step at {width}px")
+    assert_fits(page, width, "this step")
 
 
 def open_story_and_start(page, portal_url, title):

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from consent import services
 
 from ..conftest import approve, make_storyteller
-from .conftest import BROWSER_TEST
-from .test_accessibility import axe, describe
+from .conftest import BROWSER_TEST, assert_axe_clean
 from .test_portal_journeys import sign_in_to_admin
 
 pytestmark = BROWSER_TEST
@@ -38,14 +37,6 @@ def newsroom(make_story, amara, lucia, review_workflow, editor):
     return people
 
 
-def _axe_clean(page, name):
-    results = axe.run(page)
-    assert results.violations_count == 0, (
-        f"axe found problems on the {name} ({page.url}):\n"
-        + describe(results.response["violations"])
-    )
-
-
 def test_the_stories_listing_is_axe_clean_and_shows_consent(page, newsroom):
     page.set_viewport_size(DESKTOP)
     sign_in_to_admin(page, "editor")
@@ -58,7 +49,7 @@ def test_the_stories_listing_is_axe_clean_and_shows_consent(page, newsroom):
     expect(page.locator("table.listing tbody tr", has_text="Withdrawn 1")).to_contain_text(
         "Withdrawn"
     )
-    _axe_clean(page, "Stories listing")
+    assert_axe_clean(page, "the Stories listing")
 
 
 def test_the_impact_page_is_axe_clean_with_and_without_enough_people(page, newsroom):
@@ -71,7 +62,7 @@ def test_the_impact_page_is_axe_clean_with_and_without_enough_people(page, newsr
     expect(page.locator('[data-figure="published_total"]')).to_have_text("5")
     expect(page.locator('[data-figure="withdrawals_total"]')).to_have_text("Not enough people yet")
     expect(page.locator('[data-chart="published"] svg')).to_be_visible()
-    _axe_clean(page, "Impact page")
+    assert_axe_clean(page, "the Impact page")
 
 
 def test_the_impact_page_with_too_few_people_says_so_once_and_is_axe_clean(page, editor):
@@ -83,4 +74,4 @@ def test_the_impact_page_with_too_few_people_says_so_once_and_is_axe_clean(page,
     expect(page.locator("[data-not-enough]")).to_have_count(1)
     expect(page.get_by_text("Not enough people yet to show this.")).to_have_count(1)
     expect(page.locator("[data-chart]")).to_have_count(0)
-    _axe_clean(page, "Impact page with too few people")
+    assert_axe_clean(page, "the Impact page with too few people")

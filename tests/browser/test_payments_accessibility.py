@@ -7,8 +7,8 @@ import pytest
 from compensation import services
 from compensation.models import PaymentMethod, PaymentPreference, Work, today
 
-from .conftest import BROWSER_TEST, sign_in
-from .test_accessibility import DANGLING_DESCRIPTIONS, PHONE_WIDTH, WIDER_THAN, axe, describe
+from .conftest import BROWSER_TEST, assert_axe_clean, assert_fits, sign_in
+from .test_accessibility import DANGLING_DESCRIPTIONS, PHONE_WIDTH
 
 pytestmark = BROWSER_TEST
 
@@ -127,19 +127,11 @@ def test_payment_page_has_no_axe_violations_and_fits_a_phone(
     page.wait_for_load_state("load")
     assert shows in page.get_by_role("main").inner_text()
 
-    results = axe.run(page)
-    assert results.violations_count == 0, (
-        f"axe found problems on the {name} page ({page.url}):\n"
-        + describe(results.response["violations"])
-    )
+    assert_axe_clean(page, f"the {name} page")
     dangling = page.evaluate(DANGLING_DESCRIPTIONS)
     assert not dangling, f"Hints or errors not tied to their fields on the {name} page: {dangling}"
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 640})
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= PHONE_WIDTH, (
-        f"The {name} page scrolls sideways at {PHONE_WIDTH}px wide ({scroll_width}px): "
-        f"{page.evaluate(WIDER_THAN, PHONE_WIDTH)}"
-    )
+    assert_fits(page, PHONE_WIDTH, f"the {name} page")
 
 
 def test_a_storyteller_says_something_is_wrong_from_the_keyboard(page, portal_url, amaras_payments):

@@ -2,17 +2,14 @@
 a skip link and a sensible heading order, no cookies, and warnings that work without JS."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from consent import services
 from stories.models import CampaignPage, CampaignStory, ContentWarning, StoryPage, Topic
 
 from ..conftest import approve
-from .conftest import BROWSER_TEST
+from .conftest import BROWSER_TEST, assert_axe_clean
 
 pytestmark = BROWSER_TEST
-
-axe = Axe()
 
 HEADINGS = (
     "() => Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6')).map(h => +h.tagName[1])"
@@ -82,12 +79,7 @@ def test_public_page_passes_axe_and_reads_on_a_phone_and_zoomed(name, public_sit
         assert response.status == status, (name, response.status)
 
         if viewport["width"] == 1280:
-            results = axe.run(page)
-            violations = [
-                f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
-                for v in results.response["violations"]
-            ]
-            assert not violations, f"{name}: {violations}"
+            assert_axe_clean(page, f"the {name} page")
             levels = page.evaluate(HEADINGS)
             assert levels.count(1) == 1, f"{name}: one h1, got {levels}"
             assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), (

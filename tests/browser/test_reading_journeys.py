@@ -7,17 +7,14 @@ and fits the screen.
 """
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from consent import services
 from stories.models import StoryPage
 
 from ..conftest import PASSWORD, approve
-from .conftest import BROWSER_TEST
+from .conftest import BROWSER_TEST, assert_axe_clean, assert_fits
 
 pytestmark = BROWSER_TEST
-
-axe = Axe()
 
 # The focused element, as a person would find it: its field name, label or words.
 FOCUSED = """() => {
@@ -31,11 +28,6 @@ SEEN_WITHOUT_HIDDEN_WORDS = """el => {
     copy.querySelectorAll(".visually-hidden").forEach(hidden => hidden.remove());
     return copy.textContent;
 }"""
-WIDER_THAN = """width =>
-    Array.from(document.querySelectorAll("body *"))
-        .filter(el => el.getBoundingClientRect().right > width)
-        .slice(0, 5)
-        .map(el => el.outerHTML.slice(0, 80))"""
 
 
 def tab_to(page, *, text=None, name=None, nth=1, limit=120):
@@ -62,18 +54,8 @@ def follow(page, text, nth=1):
 
 
 def assert_accessible_and_fits(page, width, what):
-    results = axe.run(page)
-    violations = [
-        f"{violation['id']}: {violation['help']} "
-        f"{[' '.join(map(str, node['target'])) for node in violation['nodes']]}"
-        for violation in results.response["violations"]
-    ]
-    assert not violations, f"axe on {what} at {width}px ({page.url}):\n" + "\n".join(violations)
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, (
-        f"{what} scrolls sideways at {width}px ({scroll_width}px): "
-        f"{page.evaluate(WIDER_THAN, width)}"
-    )
+    assert_axe_clean(page, f"{what} at {width}px")
+    assert_fits(page, width, what)
 
 
 @pytest.fixture

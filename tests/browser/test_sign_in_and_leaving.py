@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core import mail
 from django.test import Client
@@ -16,11 +15,9 @@ from consent import services
 from stories.models import CampaignPage, CampaignStory
 
 from ..conftest import PASSWORD, approve
-from .conftest import BROWSER_TEST, NEUTRAL_SITE, sign_in
+from .conftest import BROWSER_TEST, NEUTRAL_SITE, assert_axe_clean, assert_fits, sign_in
 
 pytestmark = BROWSER_TEST
-
-axe = Axe()
 WIDTHS = (375, 1280)
 NEW_PASSWORD = "lanterns over the quiet river"
 
@@ -275,12 +272,8 @@ def test_stopping_pages_pass_axe_and_fit(
     visit(page, portal_url, data)
     page.wait_for_load_state("load")
 
-    results = axe.run(page)
-    assert results.violations_count == 0, (
-        name,
-        [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]],
-    )
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+    assert_axe_clean(page, f"the {name} page at {width}px")
+    assert_fits(page, width, f"the {name} page")
     expect(page.get_by_role("link", name="Leave this site")).to_be_visible()
     if "/my/" in page.url:
         assert page.title() == "Sayso", name
