@@ -1,22 +1,33 @@
 """Shared fixtures: a small site tree, people in each role, and stories in known states."""
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.images import ImageFile
 from django.test import Client
+from django.urls import reverse
 from PIL import Image as PILImage
 from wagtail.models import GroupPagePermission, Page, Site, Workflow
+from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
 from compensation.models import Work
 from compensation.services import record_agreement
 from consent import services
+from consent.selectors import today
 from consent.signals import DEFAULT_WORKFLOW_NAME
 from images.models import SaysoImage
-from stories.models import CampaignIndexPage, HomePage, StoryIndexPage, StoryPage
+from stories.models import (
+    STORY_RICH_TEXT_FEATURES,
+    CampaignIndexPage,
+    HomePage,
+    StoryIndexPage,
+    StoryPage,
+)
 
 PASSWORD = "a-long-test-passphrase"
 
@@ -192,21 +203,19 @@ def approve(story, storyteller, revision=None, **scope):
 
 
 @pytest.fixture
-def in_review(make_story, amara, review_workflow, editor):
+def in_review(send_to_read, amara):
     """Amara's story, sent to her to read and decide on by the editor.
 
     Its words are ones no message or page outside her story may carry (see story_text in the
     portal tests). The browser journeys override it with words they read on screen.
     """
-    story = make_story(
+    return send_to_read(
         amara,
-        slug="in-review",
+        "in-review",
         title="Crossing the northern border",
         summary="How I got away from the orchard.",
         body="<p>They took my passport at the orchard gate in Brindisi.</p>",
     )
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
 
 
 @pytest.fixture
@@ -226,3 +235,127 @@ def _fresh_page_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# -- Shared by the portal, consent, accounts and browser tests --------------------------------
+# (Written once here rather than in each module: stories sent to read and in every state, the
+# other decisions besides approve(), the admin's edit form, and a portal test client.)
+
+
+def user_of(person):
+    """The user behind a storyteller, or the user itself."""
+    return getattr(person, "user", person)
+
+
+def ask_for_changes(story, person, message="Please change this.", revision=None):
+    """Someone (the storyteller, if all is well) asks for changes to a version (the latest)."""
+    return services.request_changes(
+        story=story,
+        revision=revision or story.get_latest_revision(),
+        user=user_of(person),
+        message=message,
+    )
+
+
+def consent_in_person(story, editor, witness_name="A colleague", **scope):
+    """An editor records consent the storyteller gave in person to the latest version."""
+    return services.record_in_person_consent(
+        story=story,
+        revision=story.get_latest_revision(),
+        editor=editor,
+        witness_name=witness_name,
+        scope=website_scope(**scope),
+    )
+
+
+def edit_as_storyteller(story, storyteller, body, title="A story", summary="A short summary."):
+    """The storyteller writes her own version in the portal's editor, for the website."""
+    return services.edit_story(
+        story=story,
+        user=user_of(storyteller),
+        title=title,
+        summary=summary,
+        body=body,
+        scope=website_scope(),
+    )
+
+
+@pytest.fixture
+def send_to_read(make_story, review_workflow, editor):
+    """Make a story and have the editor send it to its storyteller to read and decide on."""
+
+    def send(storyteller, slug, **fields):
+        story = make_story(storyteller, slug=slug, **fields)
+        review_workflow.start(story, editor)
+        return StoryPage.objects.get(pk=story.pk)
+
+    return send
+
+
+@pytest.fixture
+def in_review_with_photo(send_to_read, amara, photo):
+    """Amara's story with her photo, shown clearly and naming her, sent to her to read."""
+    return send_to_read(
+        amara,
+        "the-orchard",
+        title="The orchard gate",
+        body="<p>They took my <b>passport</b> at the orchard gate.</p>",
+        image=photo,
+        image_alt="A field at dawn",
+    )
+
+
+@pytest.fixture
+def story_in_state(make_story, review_workflow, editor):
+    """Make one of a storyteller's stories in a consent state an editor or she can find it in:
+    draft, waiting (sent to her), changes (she asked for some), approved, published,
+    withdrawn (by her), or ended (its approval ran out yesterday)."""
+
+    def make(storyteller, state, *, title, slug):
+        story = make_story(storyteller, slug=slug, title=title)
+        if state in ("waiting", "changes"):
+            review_workflow.start(story, editor)
+        if state == "changes":
+            ask_for_changes(story, storyteller, "Please leave out the name of the town.")
+        if state in ("approved", "published", "withdrawn", "ended"):
+            approve(story, storyteller, **({"valid_until": today()} if state == "ended" else {}))
+        if state in ("published", "withdrawn", "ended"):
+            story.get_latest_revision().publish()
+        if state == "withdrawn":
+            services.withdraw_story(story=story, user=storyteller.user)
+        if state == "ended":
+            services.expire_due_grants(on_day=today() + timedelta(days=1))
+        return story
+
+    return make
+
+
+@pytest.fixture
+def portal_client():
+    """A test client that refuses jargon on every portal page (tests.portal_flow)."""
+    from tests.portal_flow import PortalClient
+
+    return PortalClient()
+
+
+def admin_edit_url(page):
+    return reverse("wagtailadmin_pages:edit", args=[page.pk])
+
+
+def admin_edit_form(client, page, **typed):
+    """What the editor's browser submits from a page's admin edit form, with `typed` filled in
+    (a story's body as the rich-text editor sends it)."""
+    response = client.get(admin_edit_url(page))
+    assert response.status_code == 200
+    data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
+    for name, value in typed.items():
+        data[name] = (
+            rich_text(value, features=STORY_RICH_TEXT_FEATURES) if name == "body" else value
+        )
+    return data
+
+
+def words_on(response):
+    """The words on a page, as a reader of the screen would get them."""
+    soup = BeautifulSoup(response.content, "html.parser")
+    return " ".join(soup.get_text(" ").split())

@@ -1,12 +1,70 @@
-"""Walking a storyteller's decision through the portal, page by page, as her browser would.
+"""The portal as a storyteller's browser meets it, and her decision walked page by page.
 
-Each helper reads the page it is on and submits that page's own form (hidden fields and
-the ticked defaults included), with only the answers a person would change.
+PortalClient reads every portal page it is shown and refuses jargon on it. Each decision
+helper reads the page it is on and submits that page's own form (hidden fields and the
+ticked defaults included), with only the answers a person would change.
 """
 
+import re
+
 from bs4 import BeautifulSoup
+from django.test import Client
 from django.urls import reverse
 from wagtail.test.utils.form_data import querydict_from_html
+
+from stories.models import StoryPage
+
+# Words a storyteller should never have to decode (DESIGN.md, "Trauma-informed by default").
+JARGON = re.compile(r"\b(revisions?|workflows?|tasks?)\b", re.IGNORECASE)
+# Attributes a person meets through a screen reader or a tooltip, besides the text itself.
+READ_ALOUD_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
+
+
+def readable_text(html):
+    """Everything a person reads or hears on a page: its text and its spoken attributes."""
+    soup = BeautifulSoup(html, "html.parser")
+    for invisible in soup(["script", "style"]):
+        invisible.decompose()
+    parts = [soup.get_text(" ")]
+    for tag in soup.find_all(True):
+        parts.extend(str(tag[name]) for name in READ_ALOUD_ATTRIBUTES if tag.has_attr(name))
+        if tag.name in ("input", "button") and tag.get("type") in ("submit", "button"):
+            parts.append(str(tag.get("value", "")))
+    return " ".join(" ".join(parts).split())
+
+
+class PortalClient(Client):
+    """A test client that reads every portal page it is shown and refuses any jargon on it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.portal_pages_read = []
+
+    def request(self, **request):
+        response = super().request(**request)
+        path = request["PATH_INFO"]
+        if path.startswith("/my/") and "text/html" in response.get("Content-Type", ""):
+            words = JARGON.findall(readable_text(response.content.decode()))
+            assert not words, f"{path} speaks of {sorted(set(words))} to a storyteller"
+            self.portal_pages_read.append(path)
+        return response
+
+
+def text_of(response):
+    return readable_text(response.content.decode())
+
+
+def signed_in(storyteller_or_user):
+    """A PortalClient signed in as this storyteller (or user)."""
+    user = getattr(storyteller_or_user, "user", storyteller_or_user)
+    client = PortalClient()
+    client.force_login(user)
+    return client
+
+
+def current_review_step(story):
+    """The step of the story's review in progress now (hers, or the editors' sign-off)."""
+    return StoryPage.objects.get(pk=story.pk).current_workflow_task_state
 
 
 def page_form(response, action=""):

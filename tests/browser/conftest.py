@@ -14,8 +14,6 @@ from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import sync_playwright
 
-from stories.models import StoryPage
-
 from ..conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread, so Django would refuse ORM calls
@@ -154,11 +152,9 @@ def sign_in(page, portal_url, username, password=PASSWORD):
 
 
 @pytest.fixture
-def in_review(make_story, amara, review_workflow, editor):
+def in_review(send_to_read, amara):
     """Amara's story, sent to her to read and decide on by the editor."""
-    story = make_story(amara, slug="in-review", title="Finding my way home")
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
+    return send_to_read(amara, "in-review", title="Finding my way home")
 
 
 def describe_violations(violations):

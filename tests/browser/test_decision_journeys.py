@@ -20,21 +20,6 @@ PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture
-def with_photo(make_story, amara, review_workflow, editor, photo):
-    """Amara's story with her photo shown clearly, waiting for her to read it."""
-    story = make_story(
-        amara,
-        slug="the-river",
-        title="The river",
-        body="<p>I crossed the river at night.</p>",
-        image=photo,
-        image_alt="A quiet river bank",
-    )
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
-
-
 def heading(page):
     return page.locator("main h1")
 
@@ -57,11 +42,11 @@ def continue_(page):
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone-375", "desktop-1280"])
-def test_approving_one_question_at_a_time(size, new_context, portal_url, with_photo):
+def test_approving_one_question_at_a_time(size, new_context, portal_url, in_review_with_photo):
     page = new_context(viewport=size).new_page()
     width = size["width"]
     sign_in(page, portal_url, "amara")
-    open_story_and_start(page, portal_url, "The river")
+    open_story_and_start(page, portal_url, "The orchard gate")
     assert_clean(page, width)
 
     # A mistake first: nothing chosen. The summary at the top links to the question.
@@ -121,7 +106,7 @@ def test_approving_one_question_at_a_time(size, new_context, portal_url, with_ph
     page.get_by_role("button", name="Approve my story").click()
     expect(heading(page)).to_have_text("You approved your story")
     assert_clean(page, width)
-    grant = ConsentEntry.objects.get(story=with_photo)
+    grant = ConsentEntry.objects.get(story=in_review_with_photo)
     assert grant.decision == ConsentEntry.Decision.GRANTED
     assert grant.channels == ["website"]
     assert grant.image_allowed is True
@@ -139,9 +124,9 @@ def focus_by_tab(page, locator, limit=60):
     raise AssertionError(f"Tab never reached {locator}")
 
 
-def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, with_photo):
+def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, in_review_with_photo):
     sign_in(page, portal_url, "amara")
-    page.goto(portal_url("story", with_photo.pk))
+    page.goto(portal_url("story", in_review_with_photo.pk))
     focus_by_tab(page, page.get_by_role("button", name="Decide about this version"))
     page.keyboard.press("Enter")
     expect(heading(page)).to_have_text("What would you like to do?")
@@ -177,15 +162,15 @@ def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, with_photo
     page.keyboard.press("Enter")
 
     expect(heading(page)).to_have_text("Your answers were sent to the editors")
-    entry = ConsentEntry.objects.get(story=with_photo)
+    entry = ConsentEntry.objects.get(story=in_review_with_photo)
     assert entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
     assert entry.message.startswith("Please remove my photo.")
 
 
-def test_deciding_without_javascript(new_context, portal_url, with_photo):
+def test_deciding_without_javascript(new_context, portal_url, in_review_with_photo):
     page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
     sign_in(page, portal_url, "amara")
-    open_story_and_start(page, portal_url, "The river")
+    open_story_and_start(page, portal_url, "The orchard gate")
     page.get_by_label("Approve it").check()
     continue_(page)
     continue_(page)  # the places she agreed to before (the website)
@@ -210,7 +195,7 @@ def test_deciding_without_javascript(new_context, portal_url, with_photo):
     page.get_by_role("button", name="Send my answers to the editors").click()
     expect(heading(page)).to_have_text("Your answers were sent to the editors")
     expect(main).to_contain_text("send you the new version")
-    entry = ConsentEntry.objects.get(story=with_photo)
+    entry = ConsentEntry.objects.get(story=in_review_with_photo)
     assert entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
     assert "Please blur my photo." in entry.message
 

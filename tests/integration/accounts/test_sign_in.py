@@ -28,7 +28,7 @@ from consent.models import Invitation
 from core.sign_in_names import MAX_LENGTH, find_account, skeleton, validate_sign_in_name
 
 from tests.conftest import PASSWORD
-from tests.integration.portal.test_portal import PortalClient, text_of
+from tests.portal_flow import PortalClient, text_of
 
 pytestmark = pytest.mark.django_db
 

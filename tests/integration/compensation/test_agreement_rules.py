@@ -21,8 +21,8 @@ from core.exceptions import LedgerIsAppendOnly
 from tests.conftest import STORY_FEE
 from tests.integration.compensation.test_compensation import agree, pay
 from tests.integration.consent.test_publish_doors import text_of as admin_text
-from tests.integration.portal.test_portal import signed_in
-from tests.integration.portal.test_portal import text_of as portal_text
+from tests.portal_flow import signed_in
+from tests.portal_flow import text_of as portal_text
 
 pytestmark = pytest.mark.django_db
 

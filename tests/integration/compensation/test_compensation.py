@@ -58,8 +58,8 @@ from tests.integration.consent.test_publish_doors import (
     submit_for_review,
 )
 from tests.integration.consent.test_publish_doors import text_of as admin_text
-from tests.integration.portal.test_portal import signed_in
-from tests.integration.portal.test_portal import text_of as portal_text
+from tests.portal_flow import signed_in
+from tests.portal_flow import text_of as portal_text
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from consent.models import Storyteller
 from core.crypto import encrypted_fields
 
-from tests.integration.portal.test_portal import PortalClient, form_data, text_of
+from tests.portal_flow import PortalClient, page_form, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def typed_into_the_admin(editor, storyteller, **values):
     client = PortalClient()
     client.force_login(editor)
     url = reverse("storytellers:edit", args=[storyteller.pk])
-    data = form_data(client.get(url), url)
+    data = page_form(client.get(url), url)
     data.update({name: [value] for name, value in values.items()})
     response = client.post(url, data)
     assert response.status_code == 302, text_of(response)
@@ -202,7 +202,7 @@ def test_a_word_the_storyteller_added_meanwhile_survives_an_editor_saving_the_fo
     client.force_login(editor)
     url = reverse("storytellers:edit", args=[amara.pk])
     typed_into_the_admin(editor, amara, private_terms="Chidinma")
-    data = form_data(client.get(url), url)  # the editor opens the form...
+    data = page_form(client.get(url), url)  # the editor opens the form...
     added_in_the_portal(amara, PORTAL_WORD)  # ...while the storyteller adds a word
     data["private_terms"] = ["Chidinma\nOgui Road"]
 

@@ -30,8 +30,8 @@ from stories.models import (
 
 from tests.conftest import approve
 from tests.integration.consent.test_redaction import words_for
-from tests.integration.portal.test_portal import PortalClient, text_of
 from tests.integration.stories.test_public_site import publish_consented
+from tests.portal_flow import PortalClient, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -31,8 +31,7 @@ from tests.integration.consent.test_publish_doors import (
     sign_off,
     submit_for_review,
 )
-from tests.integration.portal.test_portal import PortalClient, form_data, text_of
-from tests.portal_flow import approve_in_portal
+from tests.portal_flow import PortalClient, approve_in_portal, page_form, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -293,7 +292,7 @@ def test_the_storyteller_editing_in_a_private_word_is_stopped_and_loses_nothing(
     client = PortalClient()
     client.force_login(amara.user)
     edit_url = reverse("portal:edit", args=[story.pk])
-    data = form_data(client.get(edit_url))
+    data = page_form(client.get(edit_url))
     data["summary"] = [f"I grew up near {TOWN}."]
     revisions = Revision.page_revisions.filter(object_id=str(story.pk)).count()
 
@@ -381,7 +380,7 @@ def test_a_word_an_editor_adds_in_the_admin_takes_the_story_down_and_the_admin_s
     admin = PortalClient()
     admin.force_login(editor)
     edit_url = reverse("storytellers:edit", args=[amara.pk])
-    data = form_data(admin.get(edit_url), edit_url)
+    data = page_form(admin.get(edit_url), edit_url)
     data["private_terms"] = [TOWN]
 
     response = admin.post(edit_url, data, follow=True)

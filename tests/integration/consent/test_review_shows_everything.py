@@ -19,7 +19,7 @@ from images.models import SaysoImage
 from stories.models import ContentWarning, StoryPage, Topic
 
 from tests.conftest import approve
-from tests.integration.portal.test_portal import PortalClient
+from tests.portal_flow import PortalClient
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,8 @@ from stories.models import StoryPage
 
 from tests import portal_flow as flow
 from tests.conftest import approve, make_storyteller
-from tests.integration.portal.test_portal import form_data, text_of
+from tests.portal_flow import page_form as form_data
+from tests.portal_flow import text_of
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -24,7 +24,7 @@ from core.ledger import ledgers
 from core.models import LedgerHead
 
 from tests.conftest import approve
-from tests.integration.portal.test_portal import text_of
+from tests.portal_flow import text_of
 
 pytestmark = pytest.mark.django_db
 

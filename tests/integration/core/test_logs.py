@@ -27,8 +27,9 @@ from core.text.diff import html_to_text
 from stories.models import StoryPage
 
 from tests.conftest import PASSWORD, make_storyteller
-from tests.integration.portal.test_portal import form_data, sign_off_as_editor
+from tests.integration.portal.test_portal import sign_off_as_editor
 from tests.portal_flow import approve_in_portal, ask_for_changes_in_portal
+from tests.portal_flow import page_form as form_data
 
 pytestmark = pytest.mark.django_db
 

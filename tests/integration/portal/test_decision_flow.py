@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats
 from wagtail.models import Revision, TaskState
 
 from consent import services
@@ -22,14 +23,16 @@ from core.text.sanitise import story_html_to_text
 from stories.models import StoryPage
 
 from tests.conftest import approve
-from tests.integration.portal.test_portal import current_review_step, signed_in, text_of
 from tests.portal_flow import (
     answer,
     approve_in_portal,
     ask_for_changes_in_portal,
     choose,
+    current_review_step,
     page_form,
+    signed_in,
     start_deciding,
+    text_of,
     withdraw_in_portal,
 )
 
@@ -40,21 +43,6 @@ DJANGO_REQUIRED = "This field is required."
 
 def step_url(story, step):
     return reverse(f"portal:approve_{step}", args=[story.pk])
-
-
-@pytest.fixture
-def reviewing(make_story, amara, review_workflow, editor, photo):
-    """Amara's story with her photo, shown clearly and naming her, sent to her to read."""
-    story = make_story(
-        amara,
-        slug="the-orchard",
-        title="The orchard gate",
-        body="<p>They took my <b>passport</b> at the orchard gate.</p>",
-        image=photo,
-        image_alt="A field at dawn",
-    )
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
 
 
 @pytest.fixture
@@ -78,12 +66,12 @@ def error_summary(response):
 
 
 def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
-    amara_client, reviewing
+    amara_client, in_review_with_photo
 ):
-    waiting = current_review_step(reviewing).revision
+    waiting = current_review_step(in_review_with_photo).revision
     last_day = today() + timedelta(days=90)
-    start_deciding(amara_client, reviewing)
-    decide = amara_client.get(reverse("portal:decide", args=[reviewing.pk]))
+    start_deciding(amara_client, in_review_with_photo)
+    decide = amara_client.get(reverse("portal:decide", args=[in_review_with_photo.pk]))
     assert [h.get_text(strip=True) for h in soup_of(decide).find_all("h1")] == [
         "What would you like to do?"
     ]
@@ -93,7 +81,9 @@ def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
         "Edit it myself",
         "Withdraw it",
     ]
-    assert choose(amara_client, reviewing, "approve")["Location"] == step_url(reviewing, "places")
+    assert choose(amara_client, in_review_with_photo, "approve")["Location"] == step_url(
+        in_review_with_photo, "places"
+    )
 
     questions = {}
     for step, answers in [
@@ -102,14 +92,14 @@ def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
         ("photo", {"photo": "shown"}),
         ("until", {"until": "date", "valid_until": last_day.isoformat()}),
     ]:
-        page = amara_client.get(step_url(reviewing, step))
+        page = amara_client.get(step_url(in_review_with_photo, step))
         headings = soup_of(page).find_all("h1")
         assert len(headings) == 1, step  # one question, and it is the page's heading
         assert len(soup_of(page).find_all("fieldset")) == 1, step
         questions[step] = headings[0].get_text(strip=True)
-        response = answer(amara_client, step_url(reviewing, step), **answers)
+        response = answer(amara_client, step_url(in_review_with_photo, step), **answers)
         assert response.status_code == 302, step
-    assert response["Location"] == step_url(reviewing, "check")
+    assert response["Location"] == step_url(in_review_with_photo, "check")
     assert questions == {
         "places": "Where may your story appear?",
         "name": "How should your story name you?",
@@ -117,7 +107,7 @@ def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
         "until": "For how long may your story appear?",
     }
 
-    check = amara_client.get(step_url(reviewing, "check"))
+    check = amara_client.get(step_url(in_review_with_photo, "check"))
     text = text_of(check)
     assert "Check your answers" in text
     assert "This website, Print" in text
@@ -126,13 +116,14 @@ def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
     assert f"Until {last_day.strftime('%-d %B %Y')}, or until you withdraw it" in text
     changes = [a["href"] for a in soup_of(check).select(".summary-list__change a")]
     assert changes == [
-        step_url(reviewing, step) + "?change=1" for step in ("places", "name", "photo", "until")
+        step_url(in_review_with_photo, step) + "?change=1"
+        for step in ("places", "name", "photo", "until")
     ]
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()  # not yet
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()  # not yet
 
-    done = amara_client.post(step_url(reviewing, "check"), page_form(check))
+    done = amara_client.post(step_url(in_review_with_photo, "check"), page_form(check))
 
-    grant = ConsentEntry.objects.get(story_id=reviewing.pk)
+    grant = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
     assert grant.decision == ConsentEntry.Decision.GRANTED
     assert grant.method == ConsentEntry.Method.PORTAL
     assert grant.channels == ["print", "website"]
@@ -142,38 +133,47 @@ def test_approving_asks_one_question_per_page_and_records_exactly_what_she_read(
     assert grant.revision_id == waiting.pk
     assert grant.content_hash == revision_content_hash(waiting)
     assert done.status_code == 302
-    assert done["Location"] == reverse("portal:decided", args=[reviewing.pk, grant.receipt_id])
+    assert done["Location"] == reverse(
+        "portal:decided", args=[in_review_with_photo.pk, grant.receipt_id]
+    )
     done_page = amara_client.get(done["Location"])
     assert "You approved your story" in text_of(done_page)
     receipt_url = reverse("portal:receipt", args=[grant.receipt_id])
     assert soup_of(done_page).find("a", href=receipt_url) is not None
-    assert str(grant.receipt_id) in text_of(amara_client.get(receipt_url))
+    receipt = text_of(amara_client.get(receipt_url))
+    assert str(grant.receipt_id) in receipt
+    assert formats.date_format(last_day, "j F Y") in receipt
     # Her part is done; the story now waits on the editors, not on her.
-    assert not isinstance(current_review_step(reviewing).task.specific, StorytellerReviewTask)
+    assert not isinstance(
+        current_review_step(in_review_with_photo).task.specific, StorytellerReviewTask
+    )
+    assert "Approved — not published yet" in text_of(amara_client.get(reverse("portal:home")))
 
 
-def test_a_change_link_returns_to_check_your_answers(amara_client, reviewing):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+def test_a_change_link_returns_to_check_your_answers(amara_client, in_review_with_photo):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for step in ("places", "name", "photo", "until"):
-        answer(amara_client, step_url(reviewing, step))
-    changing = step_url(reviewing, "name") + "?change=1"
+        answer(amara_client, step_url(in_review_with_photo, step))
+    changing = step_url(in_review_with_photo, "name") + "?change=1"
     page = amara_client.get(changing)
     data = page_form(page)
     data["byline"] = ["anonymous"]
 
     back = amara_client.post(changing, data)
 
-    assert back["Location"] == step_url(reviewing, "check")
-    assert "No name — anonymous" in text_of(amara_client.get(step_url(reviewing, "check")))
+    assert back["Location"] == step_url(in_review_with_photo, "check")
+    assert "No name — anonymous" in text_of(
+        amara_client.get(step_url(in_review_with_photo, "check"))
+    )
 
 
-def test_her_answers_are_kept_when_she_goes_back(amara_client, reviewing):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
-    answer(amara_client, step_url(reviewing, "places"), channels=["print", "press"])
+def test_her_answers_are_kept_when_she_goes_back(amara_client, in_review_with_photo):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
+    answer(amara_client, step_url(in_review_with_photo, "places"), channels=["print", "press"])
 
-    again = soup_of(amara_client.get(step_url(reviewing, "places")))
+    again = soup_of(amara_client.get(step_url(in_review_with_photo, "places")))
 
     ticked = [box["value"] for box in again.select("input[name=channels][checked]")]
     assert ticked == ["print", "press"]
@@ -210,17 +210,17 @@ def test_her_answers_are_kept_when_she_goes_back(amara_client, reviewing):
     ],
 )
 def test_a_mistake_is_listed_at_the_top_linked_to_its_field_in_her_words(
-    amara_client, reviewing, step, data, anchor, message
+    amara_client, in_review_with_photo, step, data, anchor, message
 ):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for earlier in ("places", "name", "photo", "until"):
         if earlier == step:
             break
-        answer(amara_client, step_url(reviewing, earlier))
-    assert amara_client.get(step_url(reviewing, step)).status_code == 200
+        answer(amara_client, step_url(in_review_with_photo, earlier))
+    assert amara_client.get(step_url(in_review_with_photo, step)).status_code == 200
 
-    response = amara_client.post(step_url(reviewing, step), data)
+    response = amara_client.post(step_url(in_review_with_photo, step), data)
 
     assert response.status_code == 200
     [(href, text)] = error_summary(response)
@@ -232,33 +232,36 @@ def test_a_mistake_is_listed_at_the_top_linked_to_its_field_in_her_words(
     assert text in soup_of(response).select_one(".form-group--error .errors").get_text()
 
 
-def test_the_date_counts_only_when_until_a_date_is_chosen(amara_client, reviewing):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+def test_the_date_counts_only_when_until_a_date_is_chosen(amara_client, in_review_with_photo):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for step in ("places", "name", "photo"):
-        answer(amara_client, step_url(reviewing, step))
-    page = soup_of(amara_client.get(step_url(reviewing, "until")))
+        answer(amara_client, step_url(in_review_with_photo, step))
+    page = soup_of(amara_client.get(step_url(in_review_with_photo, "until")))
     # The date box sits inside the "until a date" choice, revealed by CSS when it is ticked.
     reveal = page.select_one(".choice--reveals .choice__reveal input[type=date]")
     assert reveal is not None and reveal["name"] == "valid_until"
     assert page.find("script") is None or not page.find("script").string
 
     response = answer(
-        amara_client, step_url(reviewing, "until"), until="withdrawn", valid_until="not a day"
+        amara_client,
+        step_url(in_review_with_photo, "until"),
+        until="withdrawn",
+        valid_until="not a day",
     )
 
     assert response.status_code == 302
-    answers = amara_client.session["sayso_decisions"][str(reviewing.pk)]["answers"]
+    answers = amara_client.session["sayso_decisions"][str(in_review_with_photo.pk)]["answers"]
     assert answers["until"] == {"until": "withdrawn", "valid_until": ""}
 
 
-def test_the_photo_question_offers_blurring(amara_client, reviewing):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
-    answer(amara_client, step_url(reviewing, "places"))
-    answer(amara_client, step_url(reviewing, "name"))
+def test_the_photo_question_offers_blurring(amara_client, in_review_with_photo):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
+    answer(amara_client, step_url(in_review_with_photo, "places"))
+    answer(amara_client, step_url(in_review_with_photo, "name"))
 
-    page = amara_client.get(step_url(reviewing, "photo"))
+    page = amara_client.get(step_url(in_review_with_photo, "photo"))
 
     labels = [label.get_text(strip=True) for label in soup_of(page).select(".choice label")]
     assert labels == [
@@ -295,31 +298,31 @@ def test_a_story_without_a_photo_has_no_photo_question(amara_client, in_review):
     ],
 )
 def test_saying_no_to_part_of_a_version_is_recorded_and_sent_to_the_editors(
-    amara_client, reviewing, answers, asked, django_capture_on_commit_callbacks
+    amara_client, in_review_with_photo, answers, asked, django_capture_on_commit_callbacks
 ):
-    waiting = current_review_step(reviewing)
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+    waiting = current_review_step(in_review_with_photo)
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for step in ("places", "name", "photo", "until"):
         answer(
             amara_client,
-            step_url(reviewing, step),
+            step_url(in_review_with_photo, step),
             **{
                 k: v
                 for k, v in answers.items()
                 if step in ("photo", "name") and k in ("photo", "byline")
             },
         )
-    check = amara_client.get(step_url(reviewing, "check"))
+    check = amara_client.get(step_url(in_review_with_photo, "check"))
     assert "What happens next" in text_of(check)
     assert asked in text_of(check)
     assert "Send my answers to the editors" in text_of(check)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = amara_client.post(step_url(reviewing, "check"), page_form(check))
+        response = amara_client.post(step_url(in_review_with_photo, "check"), page_form(check))
 
     assert response.status_code == 302  # never a 403
-    entry = ConsentEntry.objects.get(story_id=reviewing.pk)
+    entry = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
     assert entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
     assert entry.message.startswith(asked)
     assert "Where it may appear: This website" in entry.message
@@ -328,7 +331,7 @@ def test_saying_no_to_part_of_a_version_is_recorded_and_sent_to_the_editors(
     waiting.refresh_from_db()
     assert waiting.status == TaskState.STATUS_REJECTED  # back with the editors
     assert Notification.objects.filter(
-        story=reviewing, kind=Notification.Kind.CHANGES_REQUESTED
+        story=in_review_with_photo, kind=Notification.Kind.CHANGES_REQUESTED
     ).exists()
     done = amara_client.get(response["Location"])
     assert "Your answers were sent to the editors" in text_of(done)
@@ -338,17 +341,17 @@ def test_saying_no_to_part_of_a_version_is_recorded_and_sent_to_the_editors(
 
 
 def test_blurred_on_a_version_that_blurs_the_photo_is_an_approval(
-    amara_client, reviewing, editor, review_workflow
+    amara_client, in_review_with_photo, editor, review_workflow
 ):
-    draft = reviewing.get_latest_revision_as_object()
+    draft = in_review_with_photo.get_latest_revision_as_object()
     draft.image_blurred = True
     revision = draft.save_revision(user=editor)
-    current_review_step(reviewing).workflow_state.cancel(user=editor)
-    review_workflow.start(StoryPage.objects.get(pk=reviewing.pk), editor)
+    current_review_step(in_review_with_photo).workflow_state.cancel(user=editor)
+    review_workflow.start(StoryPage.objects.get(pk=in_review_with_photo.pk), editor)
 
-    approve_in_portal(amara_client, reviewing, photo="blurred")
+    approve_in_portal(amara_client, in_review_with_photo, photo="blurred")
 
-    grant = ConsentEntry.objects.get(story_id=reviewing.pk)
+    grant = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
     assert grant.decision == ConsentEntry.Decision.GRANTED
     assert grant.image_allowed is True
     assert grant.revision_id == revision.pk
@@ -357,57 +360,62 @@ def test_blurred_on_a_version_that_blurs_the_photo_is_an_approval(
 # 4. Hostile and unlucky paths: skipping, other people's stories, tampering, twice, stale.
 
 
-def test_no_step_opens_before_the_ones_it_follows(amara_client, reviewing):
+def test_no_step_opens_before_the_ones_it_follows(amara_client, in_review_with_photo):
     # Not started from the story page: every step sends her back to read it.
     for step in ("places", "name", "photo", "until", "check"):
-        response = amara_client.get(step_url(reviewing, step))
+        response = amara_client.get(step_url(in_review_with_photo, step))
         assert response.status_code == 302, step
-        assert response["Location"] == reverse("portal:story", args=[reviewing.pk])
-    assert amara_client.get(reverse("portal:decide", args=[reviewing.pk]))["Location"] == (
-        reverse("portal:story", args=[reviewing.pk])
-    )
-    start_deciding(amara_client, reviewing)
+        assert response["Location"] == reverse("portal:story", args=[in_review_with_photo.pk])
+    assert amara_client.get(reverse("portal:decide", args=[in_review_with_photo.pk]))[
+        "Location"
+    ] == (reverse("portal:story", args=[in_review_with_photo.pk]))
+    start_deciding(amara_client, in_review_with_photo)
     for step in ("name", "photo", "until", "check"):
-        response = amara_client.get(step_url(reviewing, step))
-        assert response["Location"] == step_url(reviewing, "places"), step
+        response = amara_client.get(step_url(in_review_with_photo, step))
+        assert response["Location"] == step_url(in_review_with_photo, "places"), step
     # A post to the check page before answering records nothing.
-    response = amara_client.post(step_url(reviewing, "check"), {})
-    assert response["Location"] == step_url(reviewing, "places")
-    answer(amara_client, step_url(reviewing, "places"))
-    assert amara_client.get(step_url(reviewing, "until"))["Location"] == step_url(reviewing, "name")
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    response = amara_client.post(step_url(in_review_with_photo, "check"), {})
+    assert response["Location"] == step_url(in_review_with_photo, "places")
+    answer(amara_client, step_url(in_review_with_photo, "places"))
+    assert amara_client.get(step_url(in_review_with_photo, "until"))["Location"] == step_url(
+        in_review_with_photo, "name"
+    )
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()
 
 
-def test_another_storytellers_story_is_simply_not_found(lucia, reviewing):
+def test_another_storytellers_story_is_simply_not_found(lucia, in_review_with_photo):
     lucias = signed_in(lucia)
-    revision = current_review_step(reviewing).revision
+    revision = current_review_step(in_review_with_photo).revision
     posts = {
-        reverse("portal:decide_start", args=[reviewing.pk]): {
+        reverse("portal:decide_start", args=[in_review_with_photo.pk]): {
             "revision": revision.pk,
             "content_hash": revision_content_hash(revision),
         },
-        reverse("portal:decide", args=[reviewing.pk]): {"decision": "approve"},
-        reverse("portal:request_changes", args=[reviewing.pk]): {"message": "Mine now"},
-        reverse("portal:withdraw", args=[reviewing.pk]): {"where": "everywhere"},
-        reverse("portal:withdraw_places", args=[reviewing.pk]): {"stop": "print"},
-        **{step_url(reviewing, step): {} for step in ("places", "name", "photo", "until", "check")},
+        reverse("portal:decide", args=[in_review_with_photo.pk]): {"decision": "approve"},
+        reverse("portal:request_changes", args=[in_review_with_photo.pk]): {"message": "Mine now"},
+        reverse("portal:withdraw", args=[in_review_with_photo.pk]): {"where": "everywhere"},
+        reverse("portal:withdraw_places", args=[in_review_with_photo.pk]): {"stop": "print"},
+        **{
+            step_url(in_review_with_photo, step): {}
+            for step in ("places", "name", "photo", "until", "check")
+        },
     }
     for url, data in posts.items():
         assert lucias.get(url).status_code == (405 if "start" in url else 404), url
         assert lucias.post(url, data).status_code == 404, url
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()
 
 
-def test_someone_who_is_not_a_storyteller_is_refused(editor, reviewing):
+def test_someone_who_is_not_a_storyteller_is_refused(editor, in_review_with_photo):
     client = Client()
     client.force_login(editor)
-    assert client.get(reverse("portal:decide", args=[reviewing.pk])).status_code == 403
-    assert client.post(step_url(reviewing, "check"), {}).status_code == 403
+    assert client.get(reverse("portal:decide", args=[in_review_with_photo.pk])).status_code == 403
+    assert client.post(step_url(in_review_with_photo, "check"), {}).status_code == 403
 
 
-def test_a_tampered_version_is_never_decided_on(amara_client, reviewing, in_review):
-    start = reverse("portal:decide_start", args=[reviewing.pk])
-    waiting = current_review_step(reviewing).revision
+def test_a_tampered_version_is_never_decided_on(amara_client, in_review_with_photo, in_review):
+    start = reverse("portal:decide_start", args=[in_review_with_photo.pk])
+    waiting = current_review_step(in_review_with_photo).revision
     others = current_review_step(in_review).revision
 
     another_story = amara_client.post(
@@ -419,62 +427,69 @@ def test_a_tampered_version_is_never_decided_on(amara_client, reviewing, in_revi
     assert another_story.status_code == 404
     assert not_a_number.status_code == 404
     assert wrong_hash.status_code == 302
-    assert wrong_hash["Location"] == reverse("portal:story", args=[reviewing.pk])
+    assert wrong_hash["Location"] == reverse("portal:story", args=[in_review_with_photo.pk])
     assert (
         "sayso_decisions" not in amara_client.session
-        or str(reviewing.pk) not in (amara_client.session["sayso_decisions"])
+        or str(in_review_with_photo.pk) not in (amara_client.session["sayso_decisions"])
     )
-    assert amara_client.get(step_url(reviewing, "places")).status_code == 302
+    assert amara_client.get(step_url(in_review_with_photo, "places")).status_code == 302
 
 
-def test_sending_the_answers_twice_records_one_decision(amara_client, reviewing):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+def test_sending_the_answers_twice_records_one_decision(amara_client, in_review_with_photo):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for step in ("places", "name", "photo", "until"):
-        answer(amara_client, step_url(reviewing, step))
-    check = amara_client.get(step_url(reviewing, "check"))
+        answer(amara_client, step_url(in_review_with_photo, step))
+    check = amara_client.get(step_url(in_review_with_photo, "check"))
     data = page_form(check)
 
-    first = amara_client.post(step_url(reviewing, "check"), data)
-    second = amara_client.post(step_url(reviewing, "check"), data)
+    first = amara_client.post(step_url(in_review_with_photo, "check"), data)
+    second = amara_client.post(step_url(in_review_with_photo, "check"), data)
 
-    grant = ConsentEntry.objects.get(story_id=reviewing.pk)
-    done = reverse("portal:decided", args=[reviewing.pk, grant.receipt_id])
+    grant = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
+    done = reverse("portal:decided", args=[in_review_with_photo.pk, grant.receipt_id])
     assert first.status_code == 302 and first["Location"] == done
     assert second.status_code == 302 and second["Location"] == done
 
 
-def test_when_the_story_changes_while_she_decides_she_starts_again(amara_client, reviewing, editor):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
-    answer(amara_client, step_url(reviewing, "places"))
+def test_when_the_story_changes_while_she_decides_she_starts_again(
+    amara_client, in_review_with_photo, editor
+):
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
+    answer(amara_client, step_url(in_review_with_photo, "places"))
     # An autosave rewrites the version she read, under the same id.
-    waiting = current_review_step(reviewing).revision
+    waiting = current_review_step(in_review_with_photo).revision
     waiting.content["body"] = "<p>Words she never saw.</p>"
     waiting.save(update_fields=["content"])
 
-    response = amara_client.get(step_url(reviewing, "name"), follow=True)
+    response = amara_client.get(step_url(in_review_with_photo, "name"), follow=True)
 
-    assert response.redirect_chain[0] == (reverse("portal:story", args=[reviewing.pk]), 302)
+    assert response.redirect_chain[0] == (
+        reverse("portal:story", args=[in_review_with_photo.pk]),
+        302,
+    )
     text = text_of(response)
     assert "Your story changed while you were deciding" in text
     assert "Nothing was recorded." in text
     assert "Words she never saw." in text  # she reads the new words before deciding again
-    assert amara_client.get(step_url(reviewing, "name"))["Location"] == reverse(
-        "portal:story", args=[reviewing.pk]
+    assert amara_client.get(step_url(in_review_with_photo, "name"))["Location"] == reverse(
+        "portal:story", args=[in_review_with_photo.pk]
     )
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()
 
 
-def test_a_change_between_checking_and_sending_is_caught_under_the_lock(amara, reviewing):
-    revision = current_review_step(reviewing).revision
+def test_a_change_between_checking_and_sending_is_caught_under_the_lock(
+    amara, in_review_with_photo
+):
+    revision = current_review_step(in_review_with_photo).revision
     read = revision_content_hash(revision)
     revision.content["title"] = "A title she never saw"
     revision.save(update_fields=["content"])
 
     with pytest.raises(StoryChanged):
         services.approve_story(
-            story=reviewing,
+            story=in_review_with_photo,
             revision=revision,
             user=amara.user,
             scope=services.Scope(channels=("website",), byline="pseudonym", image_allowed=True),
@@ -482,37 +497,43 @@ def test_a_change_between_checking_and_sending_is_caught_under_the_lock(amara, r
         )
     with pytest.raises(StoryChanged):
         services.request_changes(
-            story=reviewing, revision=revision, user=amara.user, message="x", expected_hash=read
+            story=in_review_with_photo,
+            revision=revision,
+            user=amara.user,
+            message="x",
+            expected_hash=read,
         )
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()
 
 
 def test_a_new_version_sent_meanwhile_ends_the_old_decision(
-    amara_client, reviewing, editor, review_workflow
+    amara_client, in_review_with_photo, editor, review_workflow
 ):
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "approve")
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "approve")
     for step in ("places", "name", "photo", "until"):
-        answer(amara_client, step_url(reviewing, step))
-    check = page_form(amara_client.get(step_url(reviewing, "check")))
-    current_review_step(reviewing).workflow_state.cancel(user=editor)
-    draft = reviewing.get_latest_revision_as_object()
+        answer(amara_client, step_url(in_review_with_photo, step))
+    check = page_form(amara_client.get(step_url(in_review_with_photo, "check")))
+    current_review_step(in_review_with_photo).workflow_state.cancel(user=editor)
+    draft = in_review_with_photo.get_latest_revision_as_object()
     draft.summary = "A new summary."
     draft.save_revision(user=editor)
-    review_workflow.start(StoryPage.objects.get(pk=reviewing.pk), editor)
+    review_workflow.start(StoryPage.objects.get(pk=in_review_with_photo.pk), editor)
 
-    response = amara_client.post(step_url(reviewing, "check"), check)
+    response = amara_client.post(step_url(in_review_with_photo, "check"), check)
 
-    assert response["Location"] == reverse("portal:story", args=[reviewing.pk])
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    assert response["Location"] == reverse("portal:story", args=[in_review_with_photo.pk])
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()
 
 
-def test_asking_for_changes_is_its_own_page_and_records_her_words(amara_client, reviewing):
-    waiting = current_review_step(reviewing)
-    start_deciding(amara_client, reviewing)
-    choose(amara_client, reviewing, "changes")
+def test_asking_for_changes_is_its_own_page_and_records_her_words(
+    amara_client, in_review_with_photo
+):
+    waiting = current_review_step(in_review_with_photo)
+    start_deciding(amara_client, in_review_with_photo)
+    choose(amara_client, in_review_with_photo, "changes")
     empty = amara_client.post(
-        reverse("portal:request_changes", args=[reviewing.pk]),
+        reverse("portal:request_changes", args=[in_review_with_photo.pk]),
         {"message": "<b></b>"},
     )
     assert error_summary(empty) == [
@@ -520,10 +541,10 @@ def test_asking_for_changes_is_its_own_page_and_records_her_words(amara_client, 
     ]
 
     response = ask_for_changes_in_portal(
-        amara_client, reviewing, "Please leave out the orchard.", follow=True
+        amara_client, in_review_with_photo, "Please leave out the orchard.", follow=True
     )
 
-    entry = ConsentEntry.objects.get(story_id=reviewing.pk)
+    entry = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
     assert entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
     assert entry.message == "Please leave out the orchard."
     assert entry.revision_id == waiting.revision_id
@@ -715,9 +736,9 @@ def test_a_withdrawn_story_cannot_be_edited_by_link_address_or_service(
 
 
 def test_the_editor_shows_plain_paragraphs_and_keeps_formatting_she_did_not_touch(
-    amara_client, reviewing
+    amara_client, in_review_with_photo
 ):
-    edit_url = reverse("portal:edit", args=[reviewing.pk])
+    edit_url = reverse("portal:edit", args=[in_review_with_photo.pk])
     page = amara_client.get(edit_url)
     box = soup_of(page).find("textarea", attrs={"name": "body"})
     assert box.get_text().strip() == "They took my passport at the orchard gate."
@@ -730,14 +751,16 @@ def test_the_editor_shows_plain_paragraphs_and_keeps_formatting_she_did_not_touc
     saved = amara_client.post(edit_url, {**page_form(page), "image_allowed": ["yes"]})
     assert saved.status_code == 302
 
-    mine = StoryPage.objects.get(pk=reviewing.pk).get_latest_revision_as_object()
+    mine = StoryPage.objects.get(pk=in_review_with_photo.pk).get_latest_revision_as_object()
     assert re.sub(r' data-block-key="\w+"', "", mine.body) == (
         "<p>They took my <b>passport</b> at the orchard gate.</p>"
     )
 
 
-def test_plain_paragraphs_she_types_are_stored_safely_as_paragraphs(amara_client, reviewing):
-    edit_url = reverse("portal:edit", args=[reviewing.pk])
+def test_plain_paragraphs_she_types_are_stored_safely_as_paragraphs(
+    amara_client, in_review_with_photo
+):
+    edit_url = reverse("portal:edit", args=[in_review_with_photo.pk])
     data = page_form(amara_client.get(edit_url))
     data["image_allowed"] = ["yes"]
     data["body"] = [
@@ -748,7 +771,7 @@ def test_plain_paragraphs_she_types_are_stored_safely_as_paragraphs(amara_client
     response = amara_client.post(edit_url, data)
 
     assert response.status_code == 302
-    mine = StoryPage.objects.get(pk=reviewing.pk).get_latest_revision_as_object()
+    mine = StoryPage.objects.get(pk=in_review_with_photo.pk).get_latest_revision_as_object()
     assert re.sub(r' data-block-key="\w+"', "", mine.body) == (
         "<p>First they took my passport.</p>"
         "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more<br/>same paragraph</p>"
@@ -757,8 +780,10 @@ def test_plain_paragraphs_she_types_are_stored_safely_as_paragraphs(amara_client
     assert story_html_to_text(mine.body).startswith("First they took my passport.")
 
 
-def test_the_formatting_editor_sends_formatted_text_which_is_cleaned(amara_client, reviewing):
-    edit_url = reverse("portal:edit", args=[reviewing.pk])
+def test_the_formatting_editor_sends_formatted_text_which_is_cleaned(
+    amara_client, in_review_with_photo
+):
+    edit_url = reverse("portal:edit", args=[in_review_with_photo.pk])
     data = page_form(amara_client.get(edit_url))
     data["body_format"] = ["html"]
     data["image_allowed"] = ["yes"]
@@ -766,7 +791,7 @@ def test_the_formatting_editor_sends_formatted_text_which_is_cleaned(amara_clien
 
     amara_client.post(edit_url, data)
 
-    mine = StoryPage.objects.get(pk=reviewing.pk).get_latest_revision_as_object()
+    mine = StoryPage.objects.get(pk=in_review_with_photo.pk).get_latest_revision_as_object()
     assert re.sub(r' data-block-key="\w+"', "", mine.body) == "<p>I <b>chose</b> these.</p>"
 
 
@@ -782,9 +807,9 @@ def test_the_formatting_editor_sends_formatted_text_which_is_cleaned(amara_clien
     ],
 )
 def test_her_edit_takes_out_blurs_or_keeps_the_photo_and_names_her_as_she_chose(
-    amara_client, reviewing, shown_as, byline, image, blurred, named
+    amara_client, in_review_with_photo, shown_as, byline, image, blurred, named
 ):
-    edit_url = reverse("portal:edit", args=[reviewing.pk])
+    edit_url = reverse("portal:edit", args=[in_review_with_photo.pk])
     page = amara_client.get(edit_url)
     labels = [
         label.get_text(strip=True)
@@ -801,7 +826,7 @@ def test_her_edit_takes_out_blurs_or_keeps_the_photo_and_names_her_as_she_chose(
     )
 
     assert response.status_code == 302  # never a 403
-    grant = ConsentEntry.objects.get(story_id=reviewing.pk)
+    grant = ConsentEntry.objects.get(story_id=in_review_with_photo.pk)
     mine = Revision.objects.get(pk=grant.revision_id).as_object()
     assert bool(mine.image_id) is image
     assert mine.image_blurred is blurred
@@ -811,8 +836,8 @@ def test_her_edit_takes_out_blurs_or_keeps_the_photo_and_names_her_as_she_chose(
     assert grant.content_hash == revision_content_hash(Revision.objects.get(pk=grant.revision_id))
 
 
-def test_her_first_name_is_never_guessed(amara_client, reviewing):
-    edit_url = reverse("portal:edit", args=[reviewing.pk])
+def test_her_first_name_is_never_guessed(amara_client, in_review_with_photo):
+    edit_url = reverse("portal:edit", args=[in_review_with_photo.pk])
     page = amara_client.get(edit_url)
 
     response = amara_client.post(
@@ -821,4 +846,4 @@ def test_her_first_name_is_never_guessed(amara_client, reviewing):
 
     assert response.status_code == 200
     assert "This version doesn't have your first name" in text_of(response)
-    assert not ConsentEntry.objects.filter(story_id=reviewing.pk).exists()
+    assert not ConsentEntry.objects.filter(story_id=in_review_with_photo.pk).exists()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from consent import selectors
 
 from tests.conftest import PASSWORD
-from tests.integration.portal.test_portal import PortalClient, text_of
+from tests.portal_flow import PortalClient, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -21,13 +21,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import URLPattern, reverse
 from django.utils import formats, timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from wagtail.models import Revision, TaskState
-from wagtail.test.utils.form_data import querydict_from_html
 
 from accounts.middleware import LAST_SEEN
 from compensation.models import Agreement, CompensationResponse
@@ -48,78 +47,15 @@ from stories.models import StoryPage
 
 from tests import portal_flow as flow
 from tests.conftest import PASSWORD, approve
+from tests.portal_flow import PortalClient, current_review_step, signed_in, text_of
 
 pytestmark = pytest.mark.django_db
-
-# Words a storyteller should never have to decode (DESIGN.md, "Trauma-informed by default").
-JARGON = re.compile(r"\b(revisions?|workflows?|tasks?)\b", re.IGNORECASE)
-# Attributes a person meets through a screen reader or a tooltip, besides the text itself.
-READ_ALOUD_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
 
 STRONG_PASSWORD = "lanterns over the quiet river"
 
 
-def readable_text(html):
-    """Everything a person reads or hears on a page: its text and its spoken attributes."""
-    soup = BeautifulSoup(html, "html.parser")
-    for invisible in soup(["script", "style"]):
-        invisible.decompose()
-    parts = [soup.get_text(" ")]
-    for tag in soup.find_all(True):
-        parts.extend(str(tag[name]) for name in READ_ALOUD_ATTRIBUTES if tag.has_attr(name))
-        if tag.name in ("input", "button") and tag.get("type") in ("submit", "button"):
-            parts.append(str(tag.get("value", "")))
-    return " ".join(" ".join(parts).split())
-
-
-class PortalClient(Client):
-    """A test client that reads every portal page it is shown and refuses any jargon on it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.portal_pages_read = []
-
-    def request(self, **request):
-        response = super().request(**request)
-        path = request["PATH_INFO"]
-        if path.startswith("/my/") and "text/html" in response.get("Content-Type", ""):
-            words = JARGON.findall(readable_text(response.content.decode()))
-            assert not words, f"{path} speaks of {sorted(set(words))} to a storyteller"
-            self.portal_pages_read.append(path)
-        return response
-
-
-@pytest.fixture
-def client():
-    return PortalClient()
-
-
-def text_of(response):
-    return readable_text(response.content.decode())
-
-
-def signed_in(storyteller_or_user):
-    user = getattr(storyteller_or_user, "user", storyteller_or_user)
-    client = PortalClient()
-    client.force_login(user)
-    return client
-
-
 def is_login_redirect(response):
     return response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
-
-
-def form_data(response, action=""):
-    """What a person's browser would submit from the form posting to action, untouched."""
-    soup = BeautifulSoup(response.content, "html.parser")
-    forms = [
-        form
-        for form in soup.find_all("form")
-        if (form.get("method") or "").lower() == "post" and (form.get("action") or "") == action
-    ]
-    assert len(forms) == 1, f"expected one form posting to {action!r}, found {len(forms)}"
-    data = querydict_from_html(str(forms[0]))
-    return {key: data.getlist(key) for key in data}
 
 
 def story_text(story):
@@ -128,11 +64,6 @@ def story_text(story):
     for text in (story.title, story.summary, html_to_text(story.body)):
         words.update(word for word in re.findall(r"\w+", text) if len(word) >= 5)
     return [story.title, story.summary, *sorted(words)]
-
-
-def current_review_step(story):
-    """The step of the story's review in progress now (hers, or the editors' sign-off)."""
-    return StoryPage.objects.get(pk=story.pk).current_workflow_task_state
 
 
 # 1. Nobody else gets anything of the storyteller's, on any portal route.
@@ -348,10 +279,12 @@ def invitation_link_from(response):
     return field["value"] if field else None
 
 
-def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in(client, editor):
-    client.force_login(editor)
+def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in(
+    portal_client, editor
+):
+    portal_client.force_login(editor)
 
-    created = client.post(
+    created = portal_client.post(
         reverse("storytellers:add"), {"pseudonym": "Nadia", "contact_preference": "none"}
     )
 
@@ -359,15 +292,15 @@ def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in
     invite_url = reverse("consent_invite", args=[storyteller.pk])
     assert created.status_code == 302 and created["Location"] == invite_url
     assert not storyteller.user.is_staff and not storyteller.user.has_usable_password()
-    assert invitation_link_from(client.get(invite_url)) is None
-    made = client.post(invite_url)
+    assert invitation_link_from(portal_client.get(invite_url)) is None
+    made = portal_client.post(invite_url)
     link = invitation_link_from(made)
     assert link is not None
     assert "no-store" in made["Cache-Control"]  # not kept in any browser cache
     token = urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
 
     # Shown once: the page never shows it again, and the database holds only its hash.
-    again = client.get(invite_url)
+    again = portal_client.get(invite_url)
     assert invitation_link_from(again) is None and token not in again.content.decode()
     invitation = Invitation.objects.get(storyteller=storyteller)
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -404,15 +337,15 @@ def test_an_editor_creates_a_storyteller_whose_link_works_once_and_signs_them_in
     assert PortalClient().post(path, {"pseudonym": "Someone"}).status_code == 410
 
 
-def test_an_expired_invitation_link_answers_gone_and_changes_nothing(client, amara, editor):
+def test_an_expired_invitation_link_answers_gone_and_changes_nothing(portal_client, amara, editor):
     invitation, token = services.create_invitation(storyteller=amara, created_by=editor)
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
     url = reverse("portal:welcome", args=[token])
 
-    opened = client.get(url)
-    posted = client.post(
+    opened = portal_client.get(url)
+    posted = portal_client.post(
         url,
         {
             "sign_in_name": "amara-new",
@@ -426,14 +359,14 @@ def test_an_expired_invitation_link_answers_gone_and_changes_nothing(client, ama
     assert "Ask the person who gave it to you for a new one" in text_of(opened)
     amara.user.refresh_from_db()
     assert not amara.user.check_password(STRONG_PASSWORD)
-    assert "_auth_user_id" not in client.session
+    assert "_auth_user_id" not in portal_client.session
 
 
-def test_a_weak_password_is_refused_with_a_clear_message(client, amara, editor):
+def test_a_weak_password_is_refused_with_a_clear_message(portal_client, amara, editor):
     invitation, token = services.create_invitation(storyteller=amara, created_by=editor)
     url = reverse("portal:welcome", args=[token])
 
-    response = client.post(
+    response = portal_client.post(
         url,
         {"sign_in_name": "amara", "pseudonym": "Amara", "password1": "amara", "password2": "amara"},
     )
@@ -442,49 +375,53 @@ def test_a_weak_password_is_refused_with_a_clear_message(client, amara, editor):
     text = text_of(response)
     assert "Use at least 10 characters. A few words you'll remember works well." in text
     assert "It is too close to your name. Choose something else." in text
-    assert "_auth_user_id" not in client.session
+    assert "_auth_user_id" not in portal_client.session
     invitation.refresh_from_db()
     assert invitation.is_usable  # nothing lost: the link still works for a better password
 
 
-def test_a_storyteller_signs_in_at_my_login_and_signs_out(client, amara):
-    signed_in_page = client.post(
+def test_a_storyteller_signs_in_at_my_login_and_signs_out(portal_client, amara):
+    signed_in_page = portal_client.post(
         reverse("portal:login"), {"username": "amara", "password": PASSWORD}, follow=True
     )
 
     assert signed_in_page.redirect_chain[-1][0] == reverse("portal:home")
     assert "My stories" in text_of(signed_in_page)
 
-    signed_out = client.post(reverse("portal:logout"))
+    signed_out = portal_client.post(reverse("portal:logout"))
 
     assert signed_out.status_code == 302 and signed_out["Location"] == reverse("portal:login")
-    assert is_login_redirect(client.get(reverse("portal:home")))
+    assert is_login_redirect(portal_client.get(reverse("portal:home")))
 
 
-def test_a_wrong_password_is_refused_in_plain_words(client, amara):
-    response = client.post(reverse("portal:login"), {"username": "amara", "password": "nope"})
+def test_a_wrong_password_is_refused_in_plain_words(portal_client, amara):
+    response = portal_client.post(
+        reverse("portal:login"), {"username": "amara", "password": "nope"}
+    )
 
     assert response.status_code == 200
     assert (
         "That sign-in name or email and that password don't go together. Check both and try "
         "again: capital letters matter in the password." in text_of(response)
     )
-    assert "_auth_user_id" not in client.session
+    assert "_auth_user_id" not in portal_client.session
 
 
-def test_a_storyteller_who_gave_an_email_can_choose_a_new_password(client, amara):
+def test_a_storyteller_who_gave_an_email_can_choose_a_new_password(portal_client, amara):
     amara.user.email = "amara@example.org"
     amara.user.save()
 
-    sent = client.post(reverse("portal:password_reset"), {"name_or_email": "amara@example.org"})
+    sent = portal_client.post(
+        reverse("portal:password_reset"), {"name_or_email": "amara@example.org"}
+    )
 
     assert sent["Location"] == reverse("portal:password_reset_done")
     (message,) = mail.outbox
     assert message.subject == "Something is ready for you on Sayso"
     link = re.search(r"https?://\S+", message.body).group(0)
-    form_page = client.get(urlsplit(link).path, follow=True)
+    form_page = portal_client.get(urlsplit(link).path, follow=True)
     assert "Choose a new password" in text_of(form_page)
-    done = client.post(
+    done = portal_client.post(
         form_page.redirect_chain[-1][0],
         {"new_password1": STRONG_PASSWORD, "new_password2": STRONG_PASSWORD},
         follow=True,
@@ -496,11 +433,15 @@ def test_a_storyteller_who_gave_an_email_can_choose_a_new_password(client, amara
     assert amara.user.check_password(STRONG_PASSWORD)
 
 
-def test_a_storyteller_without_an_email_gets_no_reset_mail_and_no_hint_who_exists(client, amara):
-    response = client.post(
+def test_a_storyteller_without_an_email_gets_no_reset_mail_and_no_hint_who_exists(
+    portal_client, amara
+):
+    response = portal_client.post(
         reverse("portal:password_reset"), {"name_or_email": "someone@example.org"}, follow=True
     )
-    by_name = client.post(reverse("portal:password_reset"), {"name_or_email": "amara"}, follow=True)
+    by_name = portal_client.post(
+        reverse("portal:password_reset"), {"name_or_email": "amara"}, follow=True
+    )
 
     assert mail.outbox == []
     for answer in (response, by_name):
@@ -521,24 +462,24 @@ def test_a_storyteller_without_an_email_gets_no_reset_mail_and_no_hint_who_exist
     ],
     ids=["dashboard", "pages", "edit-her-story", "storytellers", "invitations"],
 )
-def test_a_storyteller_is_sent_away_from_the_admin(client, published_story, admin_url):
-    client.post(reverse("portal:login"), {"username": "amara", "password": PASSWORD})
-    assert "_auth_user_id" in client.session
+def test_a_storyteller_is_sent_away_from_the_admin(portal_client, published_story, admin_url):
+    portal_client.post(reverse("portal:login"), {"username": "amara", "password": PASSWORD})
+    assert "_auth_user_id" in portal_client.session
 
-    response = client.get(admin_url(published_story))
+    response = portal_client.get(admin_url(published_story))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:home")
 
 
-def test_five_failed_sign_ins_lock_the_account_and_keep_no_ip_address(client, amara, lucia):
+def test_five_failed_sign_ins_lock_the_account_and_keep_no_ip_address(portal_client, amara, lucia):
     login = reverse("portal:login")
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        client.post(login, {"username": "amara", "password": "not-my-password"})
+        portal_client.post(login, {"username": "amara", "password": "not-my-password"})
 
-    locked = client.post(login, {"username": "amara", "password": PASSWORD})
+    locked = portal_client.post(login, {"username": "amara", "password": PASSWORD})
 
-    assert "_auth_user_id" not in client.session
+    assert "_auth_user_id" not in portal_client.session
     assert locked.status_code == 429
     assert "too many tries to sign in to this account" in text_of(locked)
     addresses = [
@@ -555,22 +496,22 @@ def test_five_failed_sign_ins_lock_the_account_and_keep_no_ip_address(client, am
 
 
 @override_settings(SAYSO_PORTAL_IDLE_SECONDS=60)
-def test_an_idle_storyteller_is_signed_out_with_a_gentle_message(client, amara):
-    client.force_login(amara.user)
-    session = client.session
+def test_an_idle_storyteller_is_signed_out_with_a_gentle_message(portal_client, amara):
+    portal_client.force_login(amara.user)
+    session = portal_client.session
     session[LAST_SEEN] = int(time.time()) - 30
     session.save()
-    assert client.get(reverse("portal:home")).status_code == 200  # still within the minute
+    assert portal_client.get(reverse("portal:home")).status_code == 200  # still within the minute
 
-    session = client.session
+    session = portal_client.session
     session[LAST_SEEN] = int(time.time()) - 61
     session.save()
-    response = client.get(reverse("portal:home"))
+    response = portal_client.get(reverse("portal:home"))
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('portal:login')}?timeout=1"
-    assert "_auth_user_id" not in client.session
-    login_page = client.get(response["Location"])
+    assert "_auth_user_id" not in portal_client.session
+    login_page = portal_client.get(response["Location"])
     assert "You were signed out after a while without activity" in text_of(login_page)
     assert "to keep your stories safe" in text_of(login_page)
 
@@ -620,10 +561,10 @@ def stories_in_every_state(make_story, amara, review_workflow, editor):
     }
 
 
-def test_my_stories_says_where_each_story_stands(client, amara, stories_in_every_state):
-    client.force_login(amara.user)
+def test_my_stories_says_where_each_story_stands(portal_client, amara, stories_in_every_state):
+    portal_client.force_login(amara.user)
 
-    response = client.get(reverse("portal:home"))
+    response = portal_client.get(reverse("portal:home"))
 
     soup = BeautifulSoup(response.content, "html.parser")
     shown = {
@@ -633,10 +574,10 @@ def test_my_stories_says_where_each_story_stands(client, amara, stories_in_every
     assert shown == stories_in_every_state
 
 
-def test_my_stories_says_what_happens_next(client, amara, stories_in_every_state):
-    client.force_login(amara.user)
+def test_my_stories_says_what_happens_next(portal_client, amara, stories_in_every_state):
+    portal_client.force_login(amara.user)
 
-    text = text_of(client.get(reverse("portal:home")))
+    text = text_of(portal_client.get(reverse("portal:home")))
 
     assert "Read it and decide: approve it, ask for changes, or edit it yourself." in text
     assert (
@@ -731,7 +672,7 @@ def article_in(response, container="body"):
     return soup.select_one(f"{container} article.story")
 
 
-def test_the_story_reads_exactly_as_the_public_will_see_it(client, make_story, amara, photo):
+def test_the_story_reads_exactly_as_the_public_will_see_it(portal_client, make_story, amara, photo):
     story = make_story(
         amara,
         slug="with-photo",
@@ -742,9 +683,11 @@ def test_the_story_reads_exactly_as_the_public_will_see_it(client, make_story, a
     )
     approve(story, amara, image_allowed=True)
     story.get_latest_revision().publish()
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    portal = article_in(client.get(reverse("portal:story", args=[story.pk])), ".preview-frame")
+    portal = article_in(
+        portal_client.get(reverse("portal:story", args=[story.pk])), ".preview-frame"
+    )
     public = article_in(PortalClient().get(StoryPage.objects.get(pk=story.pk).url))
 
     assert portal is not None and public is not None
@@ -759,7 +702,7 @@ def test_the_story_reads_exactly_as_the_public_will_see_it(client, make_story, a
 
 
 def test_a_new_version_is_shown_with_its_changes_against_the_version_last_approved(
-    client, make_story, amara, editor, review_workflow
+    portal_client, make_story, amara, editor, review_workflow
 ):
     story = make_story(amara, slug="three-versions", body="<p>I left home in the spring.</p>")
     approve(story, amara)
@@ -770,9 +713,9 @@ def test_a_new_version_is_shown_with_its_changes_against_the_version_last_approv
     third.body = "<p>I left my home in the early autumn.</p>"
     third.save_revision(user=editor)
     review_workflow.start(StoryPage.objects.get(pk=story.pk), editor)
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    response = client.get(reverse("portal:story", args=[story.pk]))
+    response = portal_client.get(reverse("portal:story", args=[story.pk]))
 
     soup = BeautifulSoup(response.content, "html.parser")
     for hint in soup.select(".changes .visually-hidden"):
@@ -790,69 +733,22 @@ def test_a_new_version_is_shown_with_its_changes_against_the_version_last_approv
 # 5. Deciding: each decision recorded exactly, with a receipt.
 
 
-@pytest.fixture
-def in_review_with_photo(make_story, amara, photo, review_workflow, editor):
-    story = make_story(amara, slug="photo-review", image=photo, image_alt="A field at dawn")
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
-
-
-def test_approving_records_exactly_the_version_read_within_the_chosen_scope(
-    client, amara, in_review_with_photo
-):
-    story = in_review_with_photo
-    waiting = current_review_step(story).revision
-    client.force_login(amara.user)
-    last_day = today() + timedelta(days=90)
-
-    response = flow.approve_in_portal(
-        client,
-        story,
-        channels=("website", "print"),
-        byline="pseudonym",
-        photo="shown",
-        until="date",
-        valid_until=last_day.isoformat(),
-    )
-
-    grant = ConsentEntry.objects.get(story_id=story.pk)
-    assert grant.decision == ConsentEntry.Decision.GRANTED
-    assert grant.method == ConsentEntry.Method.PORTAL
-    assert grant.channels == ["print", "website"]
-    assert grant.byline == "pseudonym"
-    assert grant.image_allowed is True
-    assert grant.valid_until == last_day
-    assert grant.revision_id == waiting.pk
-    assert grant.content_hash == revision_content_hash(waiting)
-    assert response.redirect_chain[-1][0] == reverse(
-        "portal:decided", args=[story.pk, grant.receipt_id]
-    )
-    assert "You approved your story" in text_of(response)
-    text = text_of(client.get(reverse("portal:receipt", args=[grant.receipt_id])))
-    assert str(grant.receipt_id) in text
-    assert formats.date_format(last_day, "j F Y") in text
-    # Her part is done; the story now waits on the editors, not on her.
-    assert not isinstance(current_review_step(story).task.specific, StorytellerReviewTask)
-    home = text_of(client.get(reverse("portal:home")))
-    assert "Approved — not published yet" in home
-
-
 def test_an_approval_is_refused_when_the_story_changed_while_she_was_reading(
-    client, amara, in_review
+    portal_client, amara, in_review
 ):
-    client.force_login(amara.user)
-    flow.start_deciding(client, in_review)
-    flow.choose(client, in_review, "approve")
+    portal_client.force_login(amara.user)
+    flow.start_deciding(portal_client, in_review)
+    flow.choose(portal_client, in_review, "approve")
     for step in ("places", "name", "until"):
-        flow.answer(client, reverse(f"portal:approve_{step}", args=[in_review.pk]))
+        flow.answer(portal_client, reverse(f"portal:approve_{step}", args=[in_review.pk]))
     check_url = reverse("portal:approve_check", args=[in_review.pk])
-    data = form_data(client.get(check_url))
+    data = flow.page_form(portal_client.get(check_url))
     # Meanwhile an autosave rewrites the version she is reading, under the same id.
     waiting = current_review_step(in_review).revision
     waiting.content["body"] = "<p>Words she never saw.</p>"
     waiting.save(update_fields=["content"])
 
-    response = client.post(check_url, data, follow=True)
+    response = portal_client.post(check_url, data, follow=True)
 
     assert not ConsentEntry.objects.filter(story_id=in_review.pk).exists()
     assert current_review_step(in_review).status == TaskState.STATUS_IN_PROGRESS
@@ -862,12 +758,12 @@ def test_an_approval_is_refused_when_the_story_changed_while_she_was_reading(
     assert "Words she never saw." in text  # what she reads now is what she would approve
 
 
-def test_asking_for_changes_records_the_message_for_the_editors(client, amara, in_review):
+def test_asking_for_changes_records_the_message_for_the_editors(portal_client, amara, in_review):
     waiting = current_review_step(in_review)
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
     response = flow.ask_for_changes_in_portal(
-        client, in_review, "Please leave out the name of the orchard.\nAnd my age."
+        portal_client, in_review, "Please leave out the name of the orchard.\nAnd my age."
     )
 
     entry = ConsentEntry.objects.get(story_id=in_review.pk)
@@ -876,11 +772,11 @@ def test_asking_for_changes_records_the_message_for_the_editors(client, amara, i
     assert entry.revision_id == waiting.revision_id
     assert "Your answers were sent to the editors" in text_of(response)
     assert "Please leave out the name of the orchard." in text_of(response)
-    receipt = client.get(reverse("portal:receipt", args=[entry.receipt_id]))
+    receipt = portal_client.get(reverse("portal:receipt", args=[entry.receipt_id]))
     assert "Please leave out the name of the orchard." in text_of(receipt)
     waiting.refresh_from_db()
     assert waiting.status == TaskState.STATUS_REJECTED
-    assert "You asked for changes" in text_of(client.get(reverse("portal:home")))
+    assert "You asked for changes" in text_of(portal_client.get(reverse("portal:home")))
     assert not StoryPage.objects.get(pk=in_review.pk).live
 
 
@@ -892,11 +788,11 @@ def sign_off_as_editor(story, editor):
 
 
 def test_editing_it_herself_counts_as_her_approval_of_exactly_her_words(
-    client, amara, editor, in_review
+    portal_client, amara, editor, in_review
 ):
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
     edit_url = reverse("portal:edit", args=[in_review.pk])
-    data = form_data(client.get(edit_url))
+    data = flow.page_form(portal_client.get(edit_url))
     data.update(
         title=["My own title"],
         summary=["In my own words."],
@@ -905,7 +801,7 @@ def test_editing_it_herself_counts_as_her_approval_of_exactly_her_words(
         body=['<p>I <strong>chose</strong> these words.</p><p onclick="x()">Every one.</p>'],
     )
 
-    response = client.post(edit_url, data, follow=True)
+    response = portal_client.post(edit_url, data, follow=True)
 
     grant = ConsentEntry.objects.get(story_id=in_review.pk)
     mine = Revision.objects.get(pk=grant.revision_id)
@@ -938,7 +834,7 @@ def test_editing_it_herself_counts_as_her_approval_of_exactly_her_words(
 
 
 def test_after_an_editor_changes_her_words_only_her_new_approval_lets_them_live(
-    client, amara, editor, published_story, review_workflow
+    portal_client, amara, editor, published_story, review_workflow
 ):
     draft = published_story.get_latest_revision_as_object()
     draft.body = "<p>The editor's tidier words.</p>"
@@ -946,24 +842,24 @@ def test_after_an_editor_changes_her_words_only_her_new_approval_lets_them_live(
     with pytest.raises(ConsentRequired):
         theirs.publish(user=editor)
     review_workflow.start(StoryPage.objects.get(pk=published_story.pk), editor)
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    approve_in_portal(client, published_story)
+    approve_in_portal(portal_client, published_story)
     sign_off_as_editor(published_story, editor)
 
     assert StoryPage.objects.get(pk=published_story.pk).body == "<p>The editor's tidier words.</p>"
 
 
 def test_withdrawing_needs_the_tick_then_takes_the_story_down_at_once(
-    client, amara, published_story
+    portal_client, amara, published_story
 ):
     public_url = published_story.url
     assert PortalClient().get(public_url).status_code == 200
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
     withdraw_url = reverse("portal:withdraw", args=[published_story.pk])
 
-    explained = text_of(client.get(withdraw_url))
-    unticked = client.post(withdraw_url, {})
+    explained = text_of(portal_client.get(withdraw_url))
+    unticked = portal_client.post(withdraw_url, {})
 
     assert "it disappears from the website now" in explained
     assert "Copies that were already printed or shared elsewhere can't be recalled." in explained
@@ -975,7 +871,7 @@ def test_withdrawing_needs_the_tick_then_takes_the_story_down_at_once(
     ).exists()
     assert PortalClient().get(public_url).status_code == 200
 
-    done = client.post(withdraw_url, {"where": "everywhere"}, follow=True)
+    done = portal_client.post(withdraw_url, {"where": "everywhere"}, follow=True)
 
     withdrawal = ConsentEntry.objects.get(
         story=published_story, decision=ConsentEntry.Decision.WITHDRAWN
@@ -985,13 +881,13 @@ def test_withdrawing_needs_the_tick_then_takes_the_story_down_at_once(
     )
     assert "Your story is withdrawn" in text_of(done)
     assert "It is no longer on the website" in text_of(done)
-    receipt = client.get(reverse("portal:receipt", args=[withdrawal.receipt_id]))
+    receipt = portal_client.get(reverse("portal:receipt", args=[withdrawal.receipt_id]))
     assert str(withdrawal.receipt_id) in text_of(receipt)
     gone = PortalClient().get(public_url)
     assert gone.status_code == 410
     assert published_story.title not in gone.content.decode()
     assert "Amara" not in gone.content.decode()
-    assert "Withdrawn by you" in text_of(client.get(reverse("portal:home")))
+    assert "Withdrawn by you" in text_of(portal_client.get(reverse("portal:home")))
 
 
 # 6. My decisions: every one with a receipt to keep, as a page and as a Kantara receipt.
@@ -1017,13 +913,13 @@ def three_decisions(make_story, amara, editor, review_workflow):
 
 
 def test_my_decisions_lists_every_decision_with_its_receipt(
-    client, amara, lucia, make_story, three_decisions
+    portal_client, amara, lucia, make_story, three_decisions
 ):
     hers = make_story(lucia, slug="hers", title="Lucía's own story")
     approve(hers, lucia)
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    response = client.get(reverse("portal:history"))
+    response = portal_client.get(reverse("portal:history"))
 
     soup = BeautifulSoup(response.content, "html.parser")
     links = [a["href"] for a in soup.select(".history a")]
@@ -1036,11 +932,11 @@ def test_my_decisions_lists_every_decision_with_its_receipt(
     assert "Lucía's own story" not in text
 
 
-def test_a_receipt_page_shows_what_was_decided(client, amara, three_decisions):
+def test_a_receipt_page_shows_what_was_decided(portal_client, amara, three_decisions):
     granted = three_decisions[0]
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    text = text_of(client.get(reverse("portal:receipt", args=[granted.receipt_id])))
+    text = text_of(portal_client.get(reverse("portal:receipt", args=[granted.receipt_id])))
 
     assert "Your receipt" in text
     assert "You approved your story." in text and "The long walk" in text
@@ -1051,12 +947,12 @@ def test_a_receipt_page_shows_what_was_decided(client, amara, three_decisions):
 
 
 def test_the_json_receipt_follows_the_kantara_consent_receipt_fields(
-    client, amara, three_decisions
+    portal_client, amara, three_decisions
 ):
     granted = three_decisions[0]
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
-    response = client.get(reverse("portal:receipt_json", args=[granted.receipt_id]))
+    response = portal_client.get(reverse("portal:receipt_json", args=[granted.receipt_id]))
 
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"].startswith("attachment;")
@@ -1087,8 +983,10 @@ def test_the_json_receipt_follows_the_kantara_consent_receipt_fields(
     assert shared_with == {"": False, "Press": True}
 
 
-def test_every_receipt_downloads_with_the_kantara_top_level_fields(client, amara, three_decisions):
-    client.force_login(amara.user)
+def test_every_receipt_downloads_with_the_kantara_top_level_fields(
+    portal_client, amara, three_decisions
+):
+    portal_client.force_login(amara.user)
     required = {
         "version",
         "jurisdiction",
@@ -1104,7 +1002,7 @@ def test_every_receipt_downloads_with_the_kantara_top_level_fields(client, amara
     }
 
     for entry in three_decisions:
-        response = client.get(reverse("portal:receipt_json", args=[entry.receipt_id]))
+        response = portal_client.get(reverse("portal:receipt_json", args=[entry.receipt_id]))
         receipt = json.loads(response.content)
         assert required <= set(receipt), entry.get_decision_display()
         assert receipt["consentReceiptID"] == str(entry.receipt_id)
@@ -1177,13 +1075,13 @@ def executable_markup(html):
     return found
 
 
-def post_changes_message(client, story, payload, editor, review_workflow):
+def post_changes_message(portal_client, story, payload, editor, review_workflow):
     # The form is there only while her review is open: the editors open it again each time.
     story = StoryPage.objects.get(pk=story.pk)
     if current_review_step(story) is None:
         story.current_workflow_state.cancel(user=editor)
         review_workflow.start(story, editor)
-    return flow.ask_for_changes_in_portal(client, story, payload, follow=False)
+    return flow.ask_for_changes_in_portal(portal_client, story, payload, follow=False)
 
 
 def post_edit(field):
@@ -1198,8 +1096,10 @@ def post_edit(field):
     return post
 
 
-def post_contact_email(client, story, payload, editor, review_workflow):
-    return client.post(reverse("portal:contact"), {"contact_preference": "email", "email": payload})
+def post_contact_email(portal_client, story, payload, editor, review_workflow):
+    return portal_client.post(
+        reverse("portal:contact"), {"contact_preference": "email", "email": payload}
+    )
 
 
 def stored_changes_messages(story, amara):
@@ -1229,14 +1129,14 @@ TEXT_FIELDS = {
 
 @pytest.mark.parametrize("field", sorted(TEXT_FIELDS))
 def test_hostile_input_in_a_portal_field_is_stored_clean_and_never_runs(
-    client, amara, editor, review_workflow, in_review, field
+    portal_client, amara, editor, review_workflow, in_review, field
 ):
     post, stored = TEXT_FIELDS[field]
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
     for payload in XSS_PAYLOADS:
         for value in (payload, f"My words {payload} go on.", f'"{payload}"@example.com'):
-            response = post(client, in_review, value, editor, review_workflow)
+            response = post(portal_client, in_review, value, editor, review_workflow)
             assert response.status_code in (200, 302), f"{field}: {value!r}"
             if response.status_code == 200:  # refused: said so in plain words, nothing run
                 assert "errors" in response.content.decode(), f"{field}: {value!r}"
@@ -1254,18 +1154,20 @@ def test_hostile_input_in_a_portal_field_is_stored_clean_and_never_runs(
         *[reverse("portal:receipt", args=[e.receipt_id]) for e in ConsentEntry.objects.all()],
     ]
     for url in pages:
-        response = client.get(url)
+        response = portal_client.get(url)
         assert response.status_code == 200, url
         assert not executable_markup(response.content.decode()), url
 
 
-def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(client, editor):
+def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(
+    portal_client, editor
+):
     newcomer = services.create_storyteller(pseudonym="Newcomer")
 
     for payload in XSS_PAYLOADS:
         for value in (payload, f"Rose {payload}"):
             invitation, token = services.create_invitation(storyteller=newcomer, created_by=editor)
-            response = client.post(
+            response = portal_client.post(
                 reverse("portal:welcome", args=[token]),
                 {
                     "sign_in_name": "newcomer",
@@ -1282,7 +1184,7 @@ def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(c
             assert saved and not dangerous_parts(saved), f"{value!r} was stored as {saved!r}"
 
     # Where the name is shown: to the storyteller herself, and to the editors.
-    assert not executable_markup(client.get(reverse("portal:home")).content.decode())
+    assert not executable_markup(portal_client.get(reverse("portal:home")).content.decode())
     staff = PortalClient()
     staff.force_login(editor)
     listing = staff.get(reverse("storytellers:index"))
@@ -1296,15 +1198,15 @@ def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(c
 
 
 def test_a_field_of_pure_markup_is_refused_in_plain_words_and_nothing_is_lost(
-    client, amara, in_review
+    portal_client, amara, in_review
 ):
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
     edit_url = reverse("portal:edit", args=[in_review.pk])
-    data = form_data(client.get(edit_url))
+    data = flow.page_form(portal_client.get(edit_url))
     data.update(title=["<img src=x onerror=alert(1)>"], summary=["Still my summary."])
     revisions_before = Revision.page_revisions.filter(object_id=str(in_review.pk)).count()
 
-    response = client.post(edit_url, data)
+    response = portal_client.post(edit_url, data)
 
     assert response.status_code == 200
     assert "Give your story a title in words." in text_of(response)
@@ -1369,26 +1271,26 @@ def test_a_storyteller_who_chose_no_contact_gets_no_email(
     assert "Ready for you to read" in text_of(signed_in(amara).get(reverse("portal:home")))
 
 
-def approve_in_portal(client, story):
-    return flow.approve_in_portal(client, story, follow=False)
+def approve_in_portal(portal_client, story):
+    return flow.approve_in_portal(portal_client, story, follow=False)
 
 
-def ask_for_changes_in_portal(client, story):
+def ask_for_changes_in_portal(portal_client, story):
     return flow.ask_for_changes_in_portal(
-        client, story, "Please leave out the orchard.", follow=False
+        portal_client, story, "Please leave out the orchard.", follow=False
     )
 
 
-def edit_in_portal(client, story):
+def edit_in_portal(portal_client, story):
     url = reverse("portal:edit", args=[story.pk])
-    data = form_data(client.get(url))
+    data = flow.page_form(portal_client.get(url))
     data["body_format"] = ["html"]
     data["body"] = ["<p>They took my passport at the orchard gate, in my words.</p>"]
-    return client.post(url, data)
+    return portal_client.post(url, data)
 
 
-def withdraw_in_portal(client, story):
-    return flow.withdraw_in_portal(client, story)
+def withdraw_in_portal(portal_client, story):
+    return flow.withdraw_in_portal(portal_client, story)
 
 
 @pytest.mark.parametrize(
@@ -1406,15 +1308,15 @@ def withdraw_in_portal(client, story):
     ids=["approves", "asks-for-changes", "edits", "withdraws"],
 )
 def test_editors_are_told_what_the_storyteller_decided_but_not_the_story(
-    client, amara, editor, in_review, decide, kind, says, django_capture_on_commit_callbacks
+    portal_client, amara, editor, in_review, decide, kind, says, django_capture_on_commit_callbacks
 ):
     editor.email = "editor@example.org"
     editor.save()
     mail.outbox.clear()
-    client.force_login(amara.user)
+    portal_client.force_login(amara.user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = decide(client, in_review)
+        response = decide(portal_client, in_review)
 
     assert response.status_code == 302
     note = Notification.objects.get(recipient=editor, kind=kind)
@@ -1430,11 +1332,16 @@ def test_editors_are_told_what_the_storyteller_decided_but_not_the_story(
 
 @pytest.mark.parametrize("editors_decide", ["approve", "reject"])
 def test_a_storyteller_gets_no_admin_email_about_her_story_after_editing_it_herself(
-    client, amara_by_email, editor, in_review, editors_decide, django_capture_on_commit_callbacks
+    portal_client,
+    amara_by_email,
+    editor,
+    in_review,
+    editors_decide,
+    django_capture_on_commit_callbacks,
 ):
-    client.force_login(amara_by_email.user)
+    portal_client.force_login(amara_by_email.user)
     with django_capture_on_commit_callbacks(execute=True):
-        edit_in_portal(client, in_review)
+        edit_in_portal(portal_client, in_review)
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

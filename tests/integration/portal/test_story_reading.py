@@ -17,8 +17,7 @@ from stories.models import StoryPage
 
 from tests.conftest import approve
 from tests.integration.consent.test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
-from tests.integration.portal.test_portal import PortalClient, signed_in, text_of
-from tests.portal_flow import approve_in_portal, page_form
+from tests.portal_flow import PortalClient, approve_in_portal, page_form, signed_in, text_of
 
 pytestmark = pytest.mark.django_db
 
