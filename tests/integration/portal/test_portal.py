@@ -21,6 +21,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.test import override_settings
 from django.urls import URLPattern, reverse
 from django.utils import formats, timezone
@@ -1205,22 +1207,78 @@ TEXT_FIELDS = {
 }
 
 
+# Payloads with no words of their own once cleaned (no text, or only a script's or a frame's):
+# alone in a field that needs words, they are refused in plain words.
+WORDLESS_PAYLOADS = {
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<body onload=alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<iframe srcdoc="&lt;script&gt;alert(1)&lt;/script&gt;">',
+    '<object data="javascript:alert(1)">',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<script>alert(1)",
+    "<img src=x onerror=alert(1)//",
+    "<iframe src=javascript:alert(1)",
+}
+# What each field that needs words says when none are left.
+NEEDS_WORDS = {
+    "changes message": "Tell the editors in words what you would like changed.",
+    "edit title": "Give your story a title in words.",
+    "edit summary": "Write a short summary in words.",
+}
+# Where she goes once her words are kept: the decision's "done" page, or her new receipt.
+KEPT_GOES_TO = {
+    "changes message": "decided",
+    "edit title": "receipt",
+    "edit summary": "receipt",
+    "edit body": "receipt",
+}
+
+
+def expected_field_outcome(field, payload, value):
+    """("refused", the words that say why) or ("kept", None) for this value in this field."""
+    if field == "contact email":
+        # Never an address: Django's check refuses most; what it lets through, ours refuses.
+        try:
+            EmailValidator()(value)
+        except ValidationError:
+            return ("refused", "Enter a valid email address.")
+        return ("refused", "Enter an email address without <, > or quotes.")
+    if field in NEEDS_WORDS and value == payload and payload in WORDLESS_PAYLOADS:
+        return ("refused", NEEDS_WORDS[field])
+    return ("kept", None)
+
+
+def assert_refused_in_words(response, says, case):
+    assert response.status_code == 200, f"{case}: {response.status_code}"
+    assert says in text_of(response), case
+    assert not executable_markup(response.content.decode()), case
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
 @pytest.mark.parametrize("field", sorted(TEXT_FIELDS))
 def test_hostile_input_in_a_portal_field_is_stored_clean_and_never_runs(
-    portal_client, amara, editor, review_workflow, in_review, field
+    portal_client, amara, editor, review_workflow, in_review, field, payload
 ):
     post, stored = TEXT_FIELDS[field]
     portal_client.force_login(amara.user)
 
-    for payload in XSS_PAYLOADS:
-        for value in (payload, f"My words {payload} go on.", f'"{payload}"@example.com'):
-            response = post(portal_client, in_review, value, editor, review_workflow)
-            assert response.status_code in (200, 302), f"{field}: {value!r}"
-            if response.status_code == 200:  # refused: said so in plain words, nothing run
-                assert "errors" in response.content.decode(), f"{field}: {value!r}"
-                assert not executable_markup(response.content.decode()), f"{field}: {value!r}"
-            for saved in stored(in_review, amara):
-                assert not dangerous_parts(saved), f"{field}: {value!r} was stored as {saved!r}"
+    for value in (payload, f"My words {payload} go on.", f'"{payload}"@example.com'):
+        response = post(portal_client, in_review, value, editor, review_workflow)
+        outcome, says = expected_field_outcome(field, payload, value)
+        if outcome == "refused":
+            assert_refused_in_words(response, says, f"{field}: {value!r}")
+        else:
+            receipt = ConsentEntry.objects.filter(story=in_review).latest("sequence").receipt_id
+            route = KEPT_GOES_TO[field]
+            args = [in_review.pk, receipt] if route == "decided" else [receipt]
+            assert response.status_code == 302, f"{field}: {value!r}"
+            assert response["Location"] == reverse(f"portal:{route}", args=args), value
+        for saved in stored(in_review, amara):
+            assert not dangerous_parts(saved), f"{field}: {value!r} was stored as {saved!r}"
 
     pages = [
         reverse("portal:home"),
@@ -1237,29 +1295,36 @@ def test_hostile_input_in_a_portal_field_is_stored_clean_and_never_runs(
         assert not executable_markup(response.content.decode()), url
 
 
+PSEUDONYM_LIMIT = 80
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
 def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(
-    portal_client, editor
+    portal_client, editor, payload
 ):
     newcomer = services.create_storyteller(pseudonym="Newcomer")
 
-    for payload in XSS_PAYLOADS:
-        for value in (payload, f"Rose {payload}"):
-            invitation, token = services.create_invitation(storyteller=newcomer, created_by=editor)
-            response = portal_client.post(
-                reverse("portal:welcome", args=[token]),
-                {
-                    "sign_in_name": "newcomer",
-                    "pseudonym": value,
-                    "password1": STRONG_PASSWORD,
-                    "password2": STRONG_PASSWORD,
-                },
-            )
-            assert response.status_code in (200, 302), value
-            if response.status_code == 200:
-                assert "errors" in response.content.decode(), value
-                assert not executable_markup(response.content.decode()), value
-            saved = Storyteller.objects.get(pk=newcomer.pk).pseudonym
-            assert saved and not dangerous_parts(saved), f"{value!r} was stored as {saved!r}"
+    for value in (payload, f"Rose {payload}"):
+        invitation, token = services.create_invitation(storyteller=newcomer, created_by=editor)
+        response = portal_client.post(
+            reverse("portal:welcome", args=[token]),
+            {
+                "sign_in_name": "newcomer",
+                "pseudonym": value,
+                "password1": STRONG_PASSWORD,
+                "password2": STRONG_PASSWORD,
+            },
+        )
+        if len(value) > PSEUDONYM_LIMIT:
+            says = f"Ensure this value has at most 80 characters (it has {len(value)})."
+            assert_refused_in_words(response, says, value)
+        elif value in WORDLESS_PAYLOADS:
+            assert_refused_in_words(response, "Choose a name.", value)
+        else:
+            assert response.status_code == 302, value
+            assert response["Location"] == reverse("portal:home"), value
+        saved = Storyteller.objects.get(pk=newcomer.pk).pseudonym
+        assert saved and not dangerous_parts(saved), f"{value!r} was stored as {saved!r}"
 
     # Where the name is shown: to the storyteller herself, and to the editors.
     assert not executable_markup(portal_client.get(reverse("portal:home")).content.decode())
@@ -1267,7 +1332,7 @@ def test_hostile_input_in_the_welcome_pseudonym_is_stored_clean_and_never_runs(
     staff.force_login(editor)
     listing = staff.get(reverse("storytellers:index"))
     assert listing.status_code == 200
-    assert Storyteller.objects.get(pk=newcomer.pk).pseudonym in listing.content.decode()
+    assert Storyteller.objects.get(pk=newcomer.pk).pseudonym in text_of(listing)
     assert not [
         tag
         for tag in executable_markup(listing.content.decode())
