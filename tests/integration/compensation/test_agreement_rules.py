@@ -19,8 +19,8 @@ from compensation.models import Agreement, AgreementChange, AgreementIsFixed
 from core.exceptions import LedgerIsAppendOnly
 
 from tests.conftest import STORY_FEE
+from tests.conftest import words_on as admin_text
 from tests.integration.compensation.test_compensation import agree, pay
-from tests.integration.consent.test_publish_doors import text_of as admin_text
 from tests.portal_flow import signed_in
 from tests.portal_flow import text_of as portal_text
 

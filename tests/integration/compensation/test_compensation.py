@@ -47,17 +47,17 @@ from core.exceptions import LedgerIsAppendOnly
 from stories.models import StoryPage
 
 from tests.conftest import STORY_FEE, approve
+from tests.conftest import admin_edit_url as edit_url
+from tests.conftest import words_on as admin_text
 from tests.integration.consent.test_publish_doors import (
     api_client,
     bulk_publish_url,
     click_publish,
-    edit_url,
     is_live,
     schedule,
     sign_off,
     submit_for_review,
 )
-from tests.integration.consent.test_publish_doors import text_of as admin_text
 from tests.portal_flow import signed_in
 from tests.portal_flow import text_of as portal_text
 

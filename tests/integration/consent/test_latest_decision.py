@@ -21,15 +21,12 @@ from consent.models import ConsentEntry, Notification
 from consent.selectors import content_hash, publication_verdict, story_status
 from stories.models import StoryPage
 
-from tests.conftest import approve, website_scope
+from tests.conftest import admin_edit_form, admin_edit_url, approve, website_scope, words_on
 from tests.integration.consent.test_publish_doors import (
     api_client,
-    edit_form,
-    edit_url,
     is_live,
     reload,
     sign_off,
-    text_of,
 )
 from tests.portal_flow import approve_in_portal
 
@@ -81,7 +78,7 @@ def test_approving_a_new_version_takes_the_live_one_down_and_tells_the_editors(
     assert status.code == "waiting_for_editors"
     assert status.label == "Approved — off the website until the editors publish it"
     client.force_login(editor)
-    panel = text_of(client.get(edit_url(published_story)))
+    panel = words_on(client.get(admin_edit_url(published_story)))
     assert "Amara approved this version." in panel
     assert "The earlier version is off the website: Amara's newest decision no longer" in panel
 
@@ -124,11 +121,11 @@ def test_admin_revert_then_publish_of_the_older_version_is_refused(client, repla
     data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
     data["action-publish"] = "action-publish"
 
-    response = client.post(edit_url(story), data, follow=True)
+    response = client.post(admin_edit_url(story), data, follow=True)
 
     assert response.status_code == 200
-    assert "The page could not be saved due to validation errors." in text_of(response)
-    assert SUPERSEDED in text_of(response)
+    assert "The page could not be saved due to validation errors." in words_on(response)
+    assert SUPERSEDED in words_on(response)
     assert not is_live(story)
 
 
@@ -167,9 +164,9 @@ def test_workflow_finishing_on_an_older_version_does_not_publish_it(
     story = make_story(amara)
     first = story.get_latest_revision()
     client.force_login(editor)
-    data = edit_form(client, story, body=NEW_WORDS)
+    data = admin_edit_form(client, story, body=NEW_WORDS)
     data["action-submit"] = "action-submit"
-    client.post(edit_url(story), data)
+    client.post(admin_edit_url(story), data)
     review = services.open_review(story)
     approve(story, amara, revision=review.revision)  # her review done; editors' sign-off next
     # Then, in person, she chooses the first version after all: her newest decision.
@@ -192,9 +189,9 @@ def test_a_new_version_she_approves_in_the_portal_takes_the_live_one_down(
     client, published_story, amara, editor
 ):
     client.force_login(editor)
-    data = edit_form(client, published_story, body=NEW_WORDS)
+    data = admin_edit_form(client, published_story, body=NEW_WORDS)
     data["action-submit"] = "action-submit"
-    client.post(edit_url(published_story), data, follow=True)
+    client.post(admin_edit_url(published_story), data, follow=True)
     assert services.open_review(published_story) is not None
     client.force_login(amara.user)
     response = approve_in_portal(client, published_story, follow=False)

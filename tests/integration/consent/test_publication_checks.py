@@ -18,9 +18,10 @@ from consent.publication import CONSENT_CHECK, check_publication_checks
 from consent.selectors import publication_verdict
 from stories.models import CampaignPage, StoryPage
 
+from tests.conftest import admin_edit_url as edit_url
 from tests.conftest import approve
-from tests.integration.consent.test_publish_doors import click_publish, edit_url, is_live
-from tests.integration.consent.test_publish_doors import text_of as admin_text
+from tests.conftest import words_on as admin_text
+from tests.integration.consent.test_publish_doors import click_publish, is_live
 from tests.integration.workspace.test_workspace import campaign_in_review, press_story  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db

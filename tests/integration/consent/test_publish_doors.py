@@ -10,19 +10,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import APIToken, Revision
-from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
 from consent import services
 from consent.exceptions import ConsentRequired
 from consent.selectors import content_hash
-from stories.models import STORY_RICH_TEXT_FEATURES, StoryIndexPage, StoryPage
+from stories.models import StoryIndexPage, StoryPage
 
-from tests.conftest import approve
+from tests.conftest import admin_edit_form, admin_edit_url, approve, words_on
 
 pytestmark = pytest.mark.django_db
 
@@ -33,45 +31,23 @@ WAITING_FOR_AMARA = "Waiting for Amara's approval of this version."
 # -- how people reach the doors --------------------------------------------------------------
 
 
-def text_of(response):
-    """The words on a page, as a reader of the screen would get them."""
-    soup = BeautifulSoup(response.content, "html.parser")
-    return " ".join(soup.get_text(" ").split())
-
-
-def edit_url(story):
-    return reverse("wagtailadmin_pages:edit", args=[story.pk])
-
-
-def edit_form(client, story, **typed):
-    """What the editor's browser submits from the story's edit page, with `typed` filled in."""
-    page = client.get(edit_url(story))
-    assert page.status_code == 200
-    data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
-    for name, value in typed.items():
-        data[name] = (
-            rich_text(value, features=STORY_RICH_TEXT_FEATURES) if name == "body" else value
-        )
-    return data
-
-
 def click_publish(client, story, **typed):
-    data = edit_form(client, story, **typed)
+    data = admin_edit_form(client, story, **typed)
     data["action-publish"] = "action-publish"
-    return client.post(edit_url(story), data, follow=True)
+    return client.post(admin_edit_url(story), data, follow=True)
 
 
 def autosave(client, story, **typed):
     """The edit page's autosave: it rewrites the editor's latest version under the same id."""
-    data = edit_form(client, story, **typed)
+    data = admin_edit_form(client, story, **typed)
     data["overwrite_revision_id"] = data["loaded_revision_id"]
-    return client.post(edit_url(story), data, HTTP_ACCEPT="application/json")
+    return client.post(admin_edit_url(story), data, HTTP_ACCEPT="application/json")
 
 
 def submit_for_review(client, story):
-    data = edit_form(client, story)
+    data = admin_edit_form(client, story)
     data["action-submit"] = "action-submit"
-    response = client.post(edit_url(story), data, follow=True)
+    response = client.post(admin_edit_url(story), data, follow=True)
     assert response.status_code == 200
     return services.open_review(story)
 
@@ -121,8 +97,8 @@ def test_editor_publish_button_cannot_publish_unapproved_words(client, editor, m
     response = click_publish(client, story)
 
     assert response.status_code == 200
-    assert "The page could not be saved due to validation errors." in text_of(response)
-    assert WAITING_FOR_AMARA in text_of(response)
+    assert "The page could not be saved due to validation errors." in words_on(response)
+    assert WAITING_FOR_AMARA in words_on(response)
     assert not is_live(story)
 
 
@@ -135,7 +111,7 @@ def test_editor_publish_button_cannot_publish_words_changed_after_approval(
 
     response = click_publish(client, story, body=UNREAD_WORDS)
 
-    assert WAITING_FOR_AMARA in text_of(response)
+    assert WAITING_FOR_AMARA in words_on(response)
     assert not is_live(story)
 
 
@@ -146,7 +122,7 @@ def test_editor_publish_button_publishes_approved_words(client, editor, make_sto
 
     response = click_publish(client, story)
 
-    assert "Page 'A story' has been published." in text_of(response)
+    assert "Page 'A story' has been published." in words_on(response)
     live = reload(story)
     assert live.live
     assert content_hash(live) == approval.content_hash
@@ -161,10 +137,10 @@ def test_edit_page_hides_publish_and_says_why_for_unapproved_words(
     story = make_story(amara)
     client.force_login(editor)
 
-    response = client.get(edit_url(story))
+    response = client.get(admin_edit_url(story))
 
     assert 'name="action-publish"' not in response.content.decode()
-    assert f"Publishing is not available. {WAITING_FOR_AMARA}" in text_of(response)
+    assert f"Publishing is not available. {WAITING_FOR_AMARA}" in words_on(response)
 
 
 def test_edit_page_offers_publish_for_approved_words(client, editor, make_story, amara):
@@ -172,11 +148,11 @@ def test_edit_page_offers_publish_for_approved_words(client, editor, make_story,
     approve(story, amara)
     client.force_login(editor)
 
-    response = client.get(edit_url(story))
+    response = client.get(admin_edit_url(story))
 
     assert 'name="action-publish"' in response.content.decode()
-    assert "Amara approved this version." in text_of(response)
-    assert "Publishing is not available." not in text_of(response)
+    assert "Amara approved this version." in words_on(response)
+    assert "Publishing is not available." not in words_on(response)
 
 
 # -- 3. completing the review workflow -------------------------------------------------------
@@ -212,8 +188,8 @@ def test_review_workflow_completion_does_not_publish_approved_words_rewritten_af
     sign_off(client, story)
 
     assert not is_live(story)
-    assert f"Publishing is not available. {WAITING_FOR_AMARA}" in text_of(
-        client.get(edit_url(story))
+    assert f"Publishing is not available. {WAITING_FOR_AMARA}" in words_on(
+        client.get(admin_edit_url(story))
     )
     # ...and the editors are told, rather than the review ending in silence.
     from consent.models import Notification
@@ -230,7 +206,7 @@ def test_editor_change_after_approval_restarts_the_review_and_is_not_published(
     client.force_login(editor)
     review = submit_for_review(client, story)
     approve(story, amara, revision=review.revision)
-    client.post(edit_url(story), edit_form(client, story, body=UNREAD_WORDS))
+    client.post(admin_edit_url(story), admin_edit_form(client, story, body=UNREAD_WORDS))
     changed = reload(story).get_latest_revision()
     assert changed.pk != review.revision_id
 
@@ -259,7 +235,7 @@ def test_bulk_publish_leaves_unapproved_story_a_draft_and_publishes_the_approved
 
     assert confirmation.status_code == 200
     assert response.status_code == 200
-    assert "1 page has been published" in text_of(response)
+    assert "1 page has been published" in words_on(response)
     assert not is_live(unapproved)
     assert is_live(approved)
 
@@ -362,8 +338,8 @@ def test_copying_a_published_story_with_keep_live_makes_a_draft(
     assert not copy.live
     assert copy.first_published_at is None
     assert is_live(published_story)
-    assert "Page 'A story' copied." in text_of(response)
-    assert "Publish copied page" not in text_of(form)
+    assert "Page 'A story' copied." in words_on(response)
+    assert "Publish copied page" not in words_on(form)
 
 
 # -- 8. aliases ------------------------------------------------------------------------------
@@ -434,7 +410,7 @@ def test_autosave_over_the_approved_version_loses_the_approval(client, editor, m
     with pytest.raises(ConsentRequired, match=re.escape(WAITING_FOR_AMARA)):
         rewritten.publish(user=editor)
     assert not is_live(story)
-    assert 'name="action-publish"' not in client.get(edit_url(story)).content.decode()
+    assert 'name="action-publish"' not in client.get(admin_edit_url(story)).content.decode()
 
 
 def test_autosave_by_code_over_the_approved_version_loses_the_approval(editor, make_story, amara):
@@ -468,10 +444,10 @@ def test_approving_a_storytellers_own_version_from_the_page_editor_publishes_it(
     )
     assert reload(story).current_workflow_task_state.task.name == "Editors' sign-off"
     client.force_login(editor)
-    data = edit_form(client, story)
+    data = admin_edit_form(client, story)
     data.update({"action-workflow-action": "true", "workflow-action-name": "approve"})
 
-    client.post(edit_url(story), data, follow=True)
+    client.post(admin_edit_url(story), data, follow=True)
 
     assert is_live(story)
     assert "<b>my</b>" in reload(story).body

@@ -20,32 +20,16 @@ from consent.models import EditorReply, Notification
 from consent.selectors import today
 from stories.models import STORY_RICH_TEXT_FEATURES, StoryPage
 
-from tests.conftest import approve
+from tests.conftest import admin_edit_form, admin_edit_url, approve, words_on
 
 pytestmark = pytest.mark.django_db
 
 NEW_WORDS = "<p>The editor's newer words about the orchard.</p>"
 
 
-def text_of(response):
-    soup = BeautifulSoup(response.content, "html.parser")
-    return " ".join(soup.get_text(" ").split())
-
-
-def edit_url(story):
-    return reverse("wagtailadmin_pages:edit", args=[story.pk])
-
-
 def save_draft(client, story, **typed):
     """The editor types into the story's edit page and clicks Save draft."""
-    page = client.get(edit_url(story))
-    assert page.status_code == 200
-    data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
-    for name, value in typed.items():
-        data[name] = (
-            rich_text(value, features=STORY_RICH_TEXT_FEATURES) if name == "body" else value
-        )
-    return client.post(edit_url(story), data, follow=True)
+    return client.post(admin_edit_url(story), admin_edit_form(client, story, **typed), follow=True)
 
 
 def reload(story):
@@ -98,7 +82,7 @@ def test_save_draft_during_her_review_sends_her_the_new_version(
     # The editor is told, in the admin, that it went to her.
     assert (
         "Amara was reading an earlier version. This new version was sent to them instead"
-        in text_of(response)
+        in words_on(response)
     )
     panel = consent_panel(response)
     assert "Amara has this version to read." in panel
@@ -133,7 +117,7 @@ def test_save_draft_with_no_review_under_way_says_she_has_not_been_sent_it(
     assert services.open_review(reload(story)) is None
     panel = consent_panel(response)
     assert "Amara hasn't been sent this version yet. Submit it for review" in panel
-    assert "was sent to them instead" not in text_of(response)
+    assert "was sent to them instead" not in words_on(response)
 
 
 def test_the_panel_never_says_it_waits_for_her_on_a_version_she_is_not_reading(
@@ -153,7 +137,7 @@ def test_the_panel_never_says_it_waits_for_her_on_a_version_she_is_not_reading(
     StoryPage.objects.filter(pk=story.pk).update(latest_revision=other)
     client.force_login(editor)
 
-    response = client.get(edit_url(story))
+    response = client.get(admin_edit_url(story))
 
     panel = consent_panel(response)
     assert "Waiting for Amara" not in panel
@@ -184,12 +168,12 @@ def test_an_autosave_rewriting_the_version_she_reads_does_not_restart_her_review
 ):
     review = services.open_review(under_review)
     client.force_login(editor)
-    page = client.get(edit_url(under_review))
+    page = client.get(admin_edit_url(under_review))
     data = querydict_from_html(page.content.decode(), form_id="page-edit-form")
     data["body"] = rich_text(NEW_WORDS, features=STORY_RICH_TEXT_FEATURES)
     data["overwrite_revision_id"] = data["loaded_revision_id"]
 
-    response = client.post(edit_url(under_review), data, HTTP_ACCEPT="application/json")
+    response = client.post(admin_edit_url(under_review), data, HTTP_ACCEPT="application/json")
 
     assert response.status_code == 200
     assert response.json()["revision_id"] == review.revision_id
@@ -215,7 +199,7 @@ def test_an_editor_replies_from_the_admin_and_she_is_told_something_is_ready(
     )
     told_before = ready_notes(amara)
     client.force_login(editor)
-    edit_page = client.get(edit_url(under_review))
+    edit_page = client.get(admin_edit_url(under_review))
     assert f'href="{conversation_url(under_review)}"' in edit_page.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -226,7 +210,7 @@ def test_an_editor_replies_from_the_admin_and_she_is_told_something_is_ready(
         )
 
     assert response.status_code == 200
-    assert "Your reply was sent to Amara." in text_of(response)
+    assert "Your reply was sent to Amara." in words_on(response)
     reply = EditorReply.objects.get(story=under_review)
     assert reply.text == "Done: the town is gone. Please read it again."
     assert reply.written_by == editor
@@ -238,7 +222,7 @@ def test_an_editor_replies_from_the_admin_and_she_is_told_something_is_ready(
         (True, "Please take out the town's name."),
         (False, "Done: the town is gone. Please read it again."),
     ]
-    page = text_of(client.get(conversation_url(under_review)))
+    page = words_on(client.get(conversation_url(under_review)))
     assert page.index("Amara asked for changes") < page.index("The editors replied")
 
 
@@ -262,7 +246,7 @@ def test_an_empty_reply_is_refused_in_words_and_nothing_is_kept(client, editor, 
     response = client.post(conversation_url(under_review), {"text": "<b></b>"})
 
     assert response.status_code == 200
-    assert "Write a reply first." in text_of(response)
+    assert "Write a reply first." in words_on(response)
     assert not EditorReply.objects.exists()
 
 

@@ -17,14 +17,17 @@ from consent.models import ConsentEntry
 from consent.selectors import publication_verdict, storyteller_is_fixed
 from stories.models import StoryIndexPage, StoryPage
 
-from tests.conftest import make_storyteller, website_scope
+from tests.conftest import (
+    admin_edit_form,
+    admin_edit_url,
+    make_storyteller,
+    website_scope,
+    words_on,
+)
 from tests.integration.consent.test_publish_doors import (
     api_client,
-    edit_form,
-    edit_url,
     is_live,
     reload,
-    text_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +63,8 @@ def test_before_she_is_asked_the_storyteller_can_still_be_corrected(
     client.force_login(editor)
     assert not storyteller_is_fixed(story)
 
-    data = edit_form(client, story, storyteller=str(lucia.pk))
-    response = client.post(edit_url(story), data)
+    data = admin_edit_form(client, story, storyteller=str(lucia.pk))
+    response = client.post(admin_edit_url(story), data)
 
     assert response.status_code == 302
     assert reload(story).get_latest_revision_as_object().storyteller == lucia
@@ -72,20 +75,20 @@ def test_once_a_review_was_started_for_her_the_admin_form_shows_it_fixed_and_ign
 ):
     story = make_story(amara)
     client.force_login(editor)
-    data = edit_form(client, story)
+    data = admin_edit_form(client, story)
     data["action-submit"] = "action-submit"
-    client.post(edit_url(story), data)
+    client.post(admin_edit_url(story), data)
     assert services.open_review(story) is not None
     assert not ConsentEntry.objects.filter(story=story).exists()
 
-    page = client.get(edit_url(story))
-    data = edit_form(client, story)
+    page = client.get(admin_edit_url(story))
+    data = admin_edit_form(client, story)
     data["storyteller"] = str(other_account.pk)
-    client.post(edit_url(story), data)
+    client.post(admin_edit_url(story), data)
 
     html = page.content.decode()
     assert 'name="storyteller"' in html and "disabled" in html.split('name="storyteller"')[1][:200]
-    assert FIXED in text_of(page)
+    assert FIXED in words_on(page)
     assert reload(story).get_latest_revision_as_object().storyteller == amara
     assert reload(story).storyteller == amara
 
@@ -172,8 +175,8 @@ def test_an_admin_copy_keeps_its_storyteller_for_good(
     copy.storyteller = other_account
     with pytest.raises(ConsentRequired, match=FIXED):
         copy.save()
-    page = client.get(edit_url(copy))
-    assert FIXED in text_of(page)
+    page = client.get(admin_edit_url(copy))
+    assert FIXED in words_on(page)
 
 
 def test_copy_in_code_cannot_hand_the_story_to_someone_else(
@@ -198,7 +201,7 @@ def test_a_withdrawn_story_cannot_be_copied_through_the_admin(
     )
 
     assert response.status_code == 200
-    assert WITHDRAWN_COPY in text_of(response)
+    assert WITHDRAWN_COPY in words_on(response)
     assert not StoryPage.objects.filter(slug="again").exists()
 
 
