@@ -198,7 +198,7 @@ def approve(story, storyteller, revision=None, **scope):
     """The storyteller approves a version (the latest by default) for the website."""
     revision = revision or story.get_latest_revision()
     return services.approve_story(
-        story=story, revision=revision, user=storyteller.user, scope=website_scope(**scope)
+        story=story, revision=revision, user=user_of(storyteller), scope=website_scope(**scope)
     )
 
 

@@ -35,7 +35,7 @@ from core.exceptions import LedgerIsAppendOnly
 from images.models import SaysoImage
 from stories.models import CampaignPage, CampaignStory, StoryIndexPage, StoryPage
 
-from tests.conftest import PASSWORD, approve, website_scope
+from tests.conftest import PASSWORD, approve, consent_in_person, website_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -189,13 +189,7 @@ def amaras_story(make_story, amara, harriet, review_workflow, campaign_index, ho
         scope=website_scope(image_allowed=True),
     )
     story = StoryPage.objects.get(pk=story.pk)
-    services.record_in_person_consent(
-        story=story,
-        revision=story.get_latest_revision(),
-        editor=harriet,
-        witness_name="Ada Quorrendale",
-        scope=website_scope(image_allowed=True),
-    )
+    consent_in_person(story, harriet, "Ada Quorrendale", image_allowed=True)
     story.get_latest_revision().publish()
     story = StoryPage.objects.get(pk=story.pk)
     elsewhere = home.add_child(instance=StoryIndexPage(title="Elsewhere", slug="elsewhere"))

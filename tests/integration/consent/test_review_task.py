@@ -10,7 +10,7 @@ from consent.models import ConsentEntry, StorytellerReviewTaskState
 from consent.selectors import content_hash, revision_content_hash
 from stories.models import StoryPage
 
-from tests.conftest import website_scope
+from tests.conftest import approve, ask_for_changes, website_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -63,34 +63,21 @@ def test_nobody_at_all_cannot_finish_the_review_task(in_review):
     assert_nothing_recorded(in_review)
 
 
-@pytest.mark.parametrize("who", ["lucia", "editor"])
-def test_someone_else_cannot_approve_through_the_services(in_review, who, request):
-    user = request.getfixturevalue(who)
-    user = getattr(user, "user", user)
-
-    with pytest.raises(NotTheStoryteller):
-        services.approve_story(
-            story=in_review,
-            revision=in_review.get_latest_revision(),
-            user=user,
-            scope=website_scope(),
-        )
-
-    assert_nothing_recorded(in_review)
+CUT = "Cut the second paragraph."
+# Her decisions as the services take them, from anyone but her.
+DECISIONS = {
+    "approve": lambda story, someone: approve(story, someone),
+    "ask for changes": lambda story, someone: ask_for_changes(
+        story, someone, "Cut the second paragraph."
+    ),
+}
 
 
 @pytest.mark.parametrize("who", ["lucia", "editor"])
-def test_someone_else_cannot_ask_for_changes_through_the_services(in_review, who, request):
-    user = request.getfixturevalue(who)
-    user = getattr(user, "user", user)
-
+@pytest.mark.parametrize("decision", DECISIONS)
+def test_someone_else_cannot_decide_through_the_services(in_review, decision, who, request):
     with pytest.raises(NotTheStoryteller):
-        services.request_changes(
-            story=in_review,
-            revision=in_review.get_latest_revision(),
-            user=user,
-            message="Cut the second paragraph.",
-        )
+        DECISIONS[decision](in_review, request.getfixturevalue(who))
 
     assert_nothing_recorded(in_review)
 

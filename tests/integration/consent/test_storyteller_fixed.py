@@ -20,6 +20,7 @@ from stories.models import StoryIndexPage, StoryPage
 from tests.conftest import (
     admin_edit_form,
     admin_edit_url,
+    consent_in_person,
     make_storyteller,
     website_scope,
     words_on,
@@ -230,13 +231,7 @@ def test_a_copy_made_before_she_withdrew_stays_governed_by_the_withdrawal(
     services.withdraw_story(story=published_story, user=amara.user)
 
     with pytest.raises(ConsentRequired, match="This story was withdrawn"):
-        services.record_in_person_consent(
-            story=copy,
-            revision=copy.get_latest_revision(),
-            editor=editor,
-            witness_name="A colleague",
-            scope=website_scope(),
-        )
+        consent_in_person(copy, editor, "A colleague")
     with pytest.raises(ConsentRequired):
         copy.get_latest_revision().publish(user=editor)
     assert not is_live(copy)
@@ -263,13 +258,7 @@ def test_a_converted_alias_of_a_withdrawn_story_cannot_be_published_without_her(
     with pytest.raises(ConsentRequired):
         converted.get_latest_revision().publish(user=editor)
     with pytest.raises(ConsentRequired, match="This story was withdrawn"):
-        services.record_in_person_consent(
-            story=converted,
-            revision=converted.get_latest_revision(),
-            editor=editor,
-            witness_name="A colleague",
-            scope=website_scope(),
-        )
+        consent_in_person(converted, editor, "A colleague")
     assert not is_live(converted)
 
 

@@ -9,7 +9,7 @@ from consent.models import ConsentEntry
 from images.models import SaysoRendition
 from stories.models import CampaignPage, CampaignStory, StoryIndexPage, StoryPage
 
-from tests.conftest import approve, website_scope
+from tests.conftest import approve, consent_in_person
 
 pytestmark = pytest.mark.django_db
 
@@ -179,13 +179,7 @@ def test_an_editor_cannot_bring_it_back_by_recording_consent_in_person(
     entries_before = ConsentEntry.objects.count()
 
     with pytest.raises(ConsentRequired):
-        services.record_in_person_consent(
-            story=live_story,
-            revision=live_story.get_latest_revision(),
-            editor=editor,
-            witness_name="Grace Okafor",
-            scope=website_scope(image_allowed=True),
-        )
+        consent_in_person(live_story, editor, "Grace Okafor", image_allowed=True)
     with pytest.raises(ConsentRequired):
         live_story.get_latest_revision().publish(user=editor)
 
