@@ -128,19 +128,20 @@ def lucia(db):
     return make_storyteller("Lucía", "lucia")
 
 
+def new_photo(colour=(180, 120, 60), title="A photo"):
+    """A new picture of one colour: each colour is a different file (and file hash)."""
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (120, 80), colour).save(buffer, format="JPEG")
+    image = SaysoImage(title=title, file=ImageFile(buffer, name="photo.jpg"))
+    image._set_image_file_metadata()
+    image.save()
+    return image
+
+
 @pytest.fixture
 def make_photo(db):
-    """A new picture of one colour: each colour is a different file (and file hash)."""
-
-    def make(colour=(180, 120, 60), title="A photo"):
-        buffer = io.BytesIO()
-        PILImage.new("RGB", (120, 80), colour).save(buffer, format="JPEG")
-        image = SaysoImage(title=title, file=ImageFile(buffer, name="photo.jpg"))
-        image._set_image_file_metadata()
-        image.save()
-        return image
-
-    return make
+    """new_photo, for tests that have the database."""
+    return new_photo
 
 
 @pytest.fixture

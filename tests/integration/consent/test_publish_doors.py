@@ -20,7 +20,7 @@ from consent.exceptions import ConsentRequired
 from consent.selectors import content_hash
 from stories.models import StoryIndexPage, StoryPage
 
-from tests.conftest import admin_edit_form, admin_edit_url, approve, words_on
+from tests.conftest import admin_edit_form, admin_edit_url, approve, edit_as_storyteller, words_on
 
 pytestmark = pytest.mark.django_db
 
@@ -434,14 +434,7 @@ def test_approving_a_storytellers_own_version_from_the_page_editor_publishes_it(
     # The storyteller's words were cleaned and stored by the portal, not by the admin's
     # rich-text editor; the editor's unchanged form must not count as a change to them.
     story = make_story(amara)
-    services.edit_story(
-        story=story,
-        user=amara.user,
-        title="A story",
-        summary="A short summary.",
-        body="<p>My words, <b>my</b> way.</p><ul><li>one</li></ul>",
-        scope=services.Scope(channels=("website",), byline="pseudonym"),
-    )
+    edit_as_storyteller(story, amara, "<p>My words, <b>my</b> way.</p><ul><li>one</li></ul>")
     assert reload(story).current_workflow_task_state.task.name == "Editors' sign-off"
     client.force_login(editor)
     data = admin_edit_form(client, story)

@@ -18,7 +18,7 @@ from PIL import Image as PILImage
 from images.models import SaysoImage
 from stories.models import ContentWarning, StoryPage, Topic
 
-from tests.conftest import approve
+from tests.conftest import approve, new_photo
 from tests.portal_flow import PortalClient
 
 pytestmark = pytest.mark.django_db
@@ -38,15 +38,6 @@ def key_paths(content, prefix=""):
     return paths
 
 
-def make_photo(colour, title="My photo"):
-    buffer = io.BytesIO()
-    PILImage.new("RGB", (120, 80), colour).save(buffer, format="JPEG")
-    image = SaysoImage(title=title, file=ImageFile(buffer, name="photo.jpg"))
-    image._set_image_file_metadata()
-    image.save()
-    return image
-
-
 @pytest.fixture
 def everything(make_story, amara):
     """A story with a distinctive value in every field readers get."""
@@ -62,7 +53,7 @@ def everything(make_story, amara):
         body="<p>Body Wolfsbane.</p>",
         byline_kind=StoryPage.Byline.PSEUDONYM,
         byline_name="Byname Vetch",
-        image=make_photo((200, 40, 40)),
+        image=new_photo((200, 40, 40), "My photo"),
         image_alt="Alttext Umber",
         image_blurred=True,
         region="KG",
@@ -254,7 +245,7 @@ def set_topic(page):
 
 def set_photo(page):
     # Same name as the old one, so only the picture itself tells them apart.
-    page.image = make_photo((20, 160, 220), title=page.image.title)
+    page.image = new_photo((20, 160, 220), title=page.image.title)
 
 
 CHANGES = {

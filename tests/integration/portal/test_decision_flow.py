@@ -22,7 +22,7 @@ from consent.selectors import revision_content_hash, today
 from core.text.sanitise import story_html_to_text
 from stories.models import StoryPage
 
-from tests.conftest import approve
+from tests.conftest import approve, edit_as_storyteller
 from tests.portal_flow import (
     answer,
     approve_in_portal,
@@ -720,14 +720,7 @@ def test_a_withdrawn_story_cannot_be_edited_by_link_address_or_service(
     assert "Your story is withdrawn" in text_of(opened)
     assert "Leave this site" in text_of(opened)  # her own page, with its quick exit
     with pytest.raises(StoryWithdrawn):
-        services.edit_story(
-            story=published_story,
-            user=amara.user,
-            title="Back",
-            summary="Back.",
-            body="<p>Back.</p>",
-            scope=services.Scope(channels=("website",), byline="pseudonym"),
-        )
+        edit_as_storyteller(published_story, amara, "<p>Back.</p>", "Back", "Back.")
     latest = ConsentEntry.objects.filter(story=published_story).latest("sequence")
     assert latest.decision == ConsentEntry.Decision.WITHDRAWN
 

@@ -11,7 +11,7 @@ from wagtail.models import GroupPagePermission
 from consent.models import ConsentEntry, Notification
 from stories.models import ContentWarning, StoryPage
 
-from tests.conftest import approve
+from tests.conftest import approve, edit_as_storyteller
 
 pytestmark = pytest.mark.django_db
 
@@ -146,21 +146,13 @@ def test_a_content_warning_on_published_stories_cannot_be_reworded(
 
 
 def test_a_storytellers_line_breaks_open_in_the_wagtail_editor(client, make_story, amara, editor):
-    from consent import services
     from core.text.sanitise import clean_story_html
 
     cleaned = clean_story_html("<p>one<br>two</p>")
     assert re.fullmatch(r'<p data-block-key="\w+">one<br/>two</p>', cleaned)
     assert clean_story_html(cleaned) == cleaned
     story = make_story(amara)
-    services.edit_story(
-        story=story,
-        user=amara.user,
-        title="A story",
-        summary="A short summary.",
-        body="<p>first line<br>second line</p>",
-        scope=services.Scope(channels=("website",), byline="pseudonym"),
-    )
+    edit_as_storyteller(story, amara, "<p>first line<br>second line</p>")
     client.force_login(editor)
 
     response = client.get(reverse("wagtailadmin_pages:edit", args=[story.pk]))
