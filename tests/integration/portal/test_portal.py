@@ -600,38 +600,16 @@ def test_an_idle_storyteller_is_signed_out_with_a_gentle_message(portal_client, 
 
 
 @pytest.fixture
-def stories_in_every_state(make_story, amara, review_workflow, editor):
+def stories_in_every_state(story_in_state, amara):
     """One of Amara's stories in each state she can find it in, keyed by its title."""
-
-    def story(title, slug):
-        return make_story(amara, slug=slug, title=title)
-
-    ready = story("The night train", "ready")
-    review_workflow.start(ready, editor)
-
-    changes = story("The letter home", "changes")
-    review_workflow.start(changes, editor)
-    services.request_changes(
-        story=changes,
-        revision=changes.get_latest_revision(),
-        user=amara.user,
-        message="Please leave out the name of the town.",
-    )
-
-    published = story("The garden", "published")
-    approve(published, amara)
-    published.get_latest_revision().publish()
-
-    withdrawn = story("The bakery", "withdrawn")
-    approve(withdrawn, amara)
-    withdrawn.get_latest_revision().publish()
-    services.withdraw_story(story=withdrawn, user=amara.user)
-
-    ended = story("The harbour", "ended")
-    approve(ended, amara, valid_until=today())
-    ended.get_latest_revision().publish()
-    services.expire_due_grants(on_day=today() + timedelta(days=1))
-
+    for title, slug, state in [
+        ("The night train", "ready", "waiting"),
+        ("The letter home", "changes", "changes"),
+        ("The garden", "published", "published"),
+        ("The bakery", "withdrawn", "withdrawn"),
+        ("The harbour", "ended", "ended"),
+    ]:
+        story_in_state(amara, state, title=title, slug=slug)
     return {
         "The night train": "Ready for you to read",
         "The letter home": "You asked for changes",

@@ -55,17 +55,12 @@ def editor_saves(story, editor, **fields):
 
 
 @pytest.fixture
-def reading(make_story, amara, review_workflow, editor):
+def reading(send_to_read, amara):
     """Amara's story, sent to her to read."""
-    story = make_story(
-        amara,
-        slug="the-orchard",
-        title="The orchard",
-        summary="How I got away.",
-        body="<p>They kept a small dog at the gate.</p>",
+    body = "<p>They kept a small dog at the gate.</p>"
+    return send_to_read(
+        amara, "the-orchard", title="The orchard", summary="How I got away.", body=body
     )
-    review_workflow.start(story, editor)
-    return reload(story)
 
 
 # -- the conversation ------------------------------------------------------------------------

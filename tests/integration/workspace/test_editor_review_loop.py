@@ -4,14 +4,11 @@ Each test goes through the admin's own views with the Django test client and rea
 the way an editor reads it.
 """
 
-from datetime import timedelta
-
 import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from consent import services
-from consent.selectors import today
 
 from tests.conftest import approve
 
@@ -27,41 +24,18 @@ def words(node):
 
 
 @pytest.fixture
-def stories_in_every_state(make_story, amara, lucia, review_workflow, editor):
+def stories_in_every_state(story_in_state, amara, lucia):
     """One story in each consent status an editor can find, keyed by title."""
-
-    def story(title, slug, storyteller=amara):
-        return make_story(storyteller, slug=slug, title=title)
-
-    story("The first draft", "draft")
-    waiting = story("The night train", "waiting", lucia)
-    review_workflow.start(waiting, editor)
-
-    changes = story("The letter home", "changes")
-    review_workflow.start(changes, editor)
-    services.request_changes(
-        story=changes,
-        revision=changes.get_latest_revision(),
-        user=amara.user,
-        message="Please leave out the name of the town.",
-    )
-    approved = story("The orchard", "approved", lucia)
-    approve(approved, lucia)
-
-    published = story("The garden", "published")
-    approve(published, amara)
-    published.get_latest_revision().publish()
-
-    withdrawn = story("The bakery", "withdrawn")
-    approve(withdrawn, amara)
-    withdrawn.get_latest_revision().publish()
-    services.withdraw_story(story=withdrawn, user=amara.user)
-
-    ended = story("The harbour", "ended", lucia)
-    approve(ended, lucia, valid_until=today())
-    ended.get_latest_revision().publish()
-    services.expire_due_grants(on_day=today() + timedelta(days=1))
-
+    for title, state, storyteller in [
+        ("The first draft", "draft", amara),
+        ("The night train", "waiting", lucia),
+        ("The letter home", "changes", amara),
+        ("The orchard", "approved", lucia),
+        ("The garden", "published", amara),
+        ("The bakery", "withdrawn", amara),
+        ("The harbour", "ended", lucia),
+    ]:
+        story_in_state(storyteller, state, title=title, slug=state)
     return {
         "The first draft": ("Amara", "Not sent to the storyteller yet"),
         "The night train": ("Lucía", "Waiting for the storyteller"),
