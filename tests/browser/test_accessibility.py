@@ -146,23 +146,25 @@ def _(page, url, data):
     page.get_by_role("img", name="A quiet river bank").wait_for()
 
 
-def decide_to_approve(page, url, story):
+def start_deciding(page, url, story):
     page.goto(url("story", story.pk))
     page.get_by_role("button", name="Decide about this version").click()
+
+
+def decide_to_approve(page, url, story):
+    start_deciding(page, url, story)
     page.get_by_label("Approve it").check()
     page.get_by_role("button", name="Continue").click()
 
 
 @portal_page("decide", signed_in=True, shows="What would you like to do?")
 def _(page, url, data):
-    page.goto(url("story", data["waiting"].pk))
-    page.get_by_role("button", name="Decide about this version").click()
+    start_deciding(page, url, data["waiting"])
 
 
 @portal_page("decide with an error", signed_in=True, shows="There is a problem")
 def _(page, url, data):
-    page.goto(url("story", data["waiting"].pk))
-    page.get_by_role("button", name="Decide about this version").click()
+    start_deciding(page, url, data["waiting"])
     page.get_by_role("button", name="Continue").click()
 
 

@@ -124,6 +124,11 @@ def focus_by_tab(page, locator, limit=60):
     raise AssertionError(f"Tab never reached {locator}")
 
 
+def continue_by_keyboard(page):
+    focus_by_tab(page, page.get_by_role("button", name="Continue"))
+    page.keyboard.press("Enter")
+
+
 def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, in_review_with_photo):
     sign_in(page, portal_url, "amara")
     page.goto(portal_url("story", in_review_with_photo.pk))
@@ -133,15 +138,12 @@ def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, in_review_
 
     focus_by_tab(page, page.get_by_label("Approve it"))
     page.keyboard.press("Space")
-    focus_by_tab(page, page.get_by_role("button", name="Continue"))
-    page.keyboard.press("Enter")
+    continue_by_keyboard(page)
 
     expect(heading(page)).to_have_text("Where may your story appear?")
-    focus_by_tab(page, page.get_by_role("button", name="Continue"))
-    page.keyboard.press("Enter")
+    continue_by_keyboard(page)
     expect(heading(page)).to_have_text("How should your story name you?")
-    focus_by_tab(page, page.get_by_role("button", name="Continue"))
-    page.keyboard.press("Enter")
+    continue_by_keyboard(page)
 
     # Refusing the photo with the arrow keys, as radios are moved between.
     expect(heading(page)).to_contain_text("blurred")
@@ -149,12 +151,10 @@ def test_the_whole_decision_with_the_keyboard_alone(page, portal_url, in_review_
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(page.get_by_label("Don't show my photo")).to_be_checked()
-    focus_by_tab(page, page.get_by_role("button", name="Continue"))
-    page.keyboard.press("Enter")
+    continue_by_keyboard(page)
 
     expect(heading(page)).to_have_text("For how long may your story appear?")
-    focus_by_tab(page, page.get_by_role("button", name="Continue"))
-    page.keyboard.press("Enter")
+    continue_by_keyboard(page)
 
     expect(heading(page)).to_have_text("Check your answers")
     expect(page.get_by_role("main")).to_contain_text("Please remove my photo.")

@@ -58,6 +58,20 @@ def assert_accessible_and_fits(page, width, what):
     assert_fits(page, width, what)
 
 
+def signed_in_by_keyboard(new_context, portal_url, width):
+    """Amara signs in at this width with Tab, typing and Enter: a new page on her stories."""
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(portal_url("login"))
+    tab_to(page, name="username")
+    page.keyboard.type("amara")
+    tab_to(page, name="password")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url(portal_url("home"))
+    return page
+
+
 @pytest.fixture
 def her_story(make_story, amara, editor, review_workflow):
     """Published once; she read a newer version, asked for a change, the editors replied and
@@ -91,17 +105,7 @@ def her_story(make_story, amara, editor, review_workflow):
 def test_she_reads_her_story_the_conversation_and_what_changed_by_keyboard(
     new_context, portal_url, her_story, width, dialogs
 ):
-    context = new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-
-    page.goto(portal_url("login"))
-    tab_to(page, name="username")
-    page.keyboard.type("amara")
-    tab_to(page, name="password")
-    page.keyboard.type(PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    page.wait_for_url(portal_url("home"))
+    page = signed_in_by_keyboard(new_context, portal_url, width)
     main = page.get_by_role("main")
     assert "The website still shows your earlier version" in main.inner_text()
     assert_accessible_and_fits(page, width, "my stories")
@@ -134,16 +138,7 @@ def test_she_reads_her_story_the_conversation_and_what_changed_by_keyboard(
 def test_she_keeps_a_receipt_her_data_and_reads_staying_safe_by_keyboard(
     new_context, portal_url, her_story, width
 ):
-    context = new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(portal_url("login"))
-    tab_to(page, name="username")
-    page.keyboard.type("amara")
-    tab_to(page, name="password")
-    page.keyboard.type(PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    page.wait_for_url(portal_url("home"))
+    page = signed_in_by_keyboard(new_context, portal_url, width)
 
     follow(page, "My decisions")
     # Newest first: her request for changes, then her approval.

@@ -197,17 +197,32 @@ def test_what_changed_since_she_last_read_it_covers_every_field_readers_get(
         assert added in inserted or (key == "slug" and added in changes.get_text()), key
 
 
-def test_an_approval_from_the_page_she_had_open_before_a_new_version_came_is_refused(
-    amara, editor, reading
+def the_decide_button_on_her_story_page(client, story):
+    """At the start of her decision: "Decide about this version" on the page she has open."""
+    start_url = reverse("portal:decide_start", args=[story.pk])
+    return start_url, page_form(client.get(reverse("portal:story", args=[story.pk])), start_url)
+
+
+def confirming_check_your_answers(client, story):
+    """Where her approval is recorded: every answer given, "check your answers" open."""
+    approve_in_portal(client, story, follow=False, stop_at_check=True)
+    check_url = reverse("portal:approve_check", args=[story.pk])
+    return check_url, page_form(client.get(check_url))
+
+
+@pytest.mark.parametrize(
+    "open_form", [the_decide_button_on_her_story_page, confirming_check_your_answers]
+)
+def test_a_decision_begun_before_a_new_version_came_is_refused_and_records_nothing(
+    amara, editor, reading, open_form
 ):
-    """At the start of her decision: "Decide about this version" pressed on the page she had
-    open before the editors sent a new version starts nothing."""
+    """The form she has open was for the old version; the new one arrives; sending it
+    starts or records nothing, and she reads the new version."""
     client = signed_in(amara)
-    start_url = reverse("portal:decide_start", args=[reading.pk])
-    data = page_form(client.get(reverse("portal:story", args=[reading.pk])), start_url)
+    url, data = open_form(client, reading)
     editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
 
-    response = client.post(start_url, data, follow=True)
+    response = client.post(url, data, follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain == [(reverse("portal:story", args=[reading.pk]), 302)]
@@ -215,27 +230,6 @@ def test_an_approval_from_the_page_she_had_open_before_a_new_version_came_is_ref
     text = text_of(response)
     assert "Your story changed while you were deciding, so we stopped." in text
     assert "little dog" in text  # what she reads now is the new version
-
-
-def test_an_approval_checked_before_a_new_version_came_is_refused_when_she_confirms(
-    amara, editor, reading
-):
-    """Where her approval is recorded: every answer given, the new version arrives while
-    she is on "check your answers", and confirming records nothing."""
-    client = signed_in(amara)
-    approve_in_portal(client, reading, follow=False, stop_at_check=True)
-    check_url = reverse("portal:approve_check", args=[reading.pk])
-    data = page_form(client.get(check_url))
-    editor_saves(reading, editor, body="<p>They kept a little dog at the gate.</p>")
-
-    response = client.post(check_url, data, follow=True)
-
-    assert response.status_code == 200
-    assert response.redirect_chain == [(reverse("portal:story", args=[reading.pk]), 302)]
-    assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
-    text = text_of(response)
-    assert "Your story changed while you were deciding, so we stopped." in text
-    assert "little dog" in text
 
 
 def test_the_ledger_refuses_an_approval_of_a_version_the_editors_replaced(amara, editor, reading):
