@@ -158,14 +158,22 @@ def test_edit_page_offers_publish_for_approved_words(client, editor, make_story,
 # -- 3. completing the review workflow -------------------------------------------------------
 
 
-def test_review_workflow_completion_publishes_exactly_the_approved_version(
-    client, editor, make_story, amara, review_workflow
-):
+@pytest.fixture
+def approved_in_review(client, editor, make_story, amara, review_workflow):
+    """Amara's story, submitted for review by the editor in the admin and approved by her:
+    (the story, its review step)."""
     story = make_story(amara)
     client.force_login(editor)
     review = submit_for_review(client, story)
     assert review.workflow_state.workflow == review_workflow
     approve(story, amara, revision=review.revision)
+    return story, review
+
+
+def test_review_workflow_completion_publishes_exactly_the_approved_version(
+    client, approved_in_review
+):
+    story, review = approved_in_review
 
     response = sign_off(client, story)
 
@@ -176,12 +184,9 @@ def test_review_workflow_completion_publishes_exactly_the_approved_version(
 
 
 def test_review_workflow_completion_does_not_publish_approved_words_rewritten_afterwards(
-    client, editor, make_story, amara
+    client, editor, approved_in_review
 ):
-    story = make_story(amara)
-    client.force_login(editor)
-    review = submit_for_review(client, story)
-    approve(story, amara, revision=review.revision)
+    story, review = approved_in_review
     autosaved = autosave(client, story, body=UNREAD_WORDS)
     assert autosaved.json()["revision_id"] == review.revision_id  # same id, other words
 
@@ -200,12 +205,9 @@ def test_review_workflow_completion_does_not_publish_approved_words_rewritten_af
 
 
 def test_editor_change_after_approval_restarts_the_review_and_is_not_published(
-    client, editor, make_story, amara
+    client, editor, approved_in_review
 ):
-    story = make_story(amara)
-    client.force_login(editor)
-    review = submit_for_review(client, story)
-    approve(story, amara, revision=review.revision)
+    story, review = approved_in_review
     client.post(admin_edit_url(story), admin_edit_form(client, story, body=UNREAD_WORDS))
     changed = reload(story).get_latest_revision()
     assert changed.pk != review.revision_id
