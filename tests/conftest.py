@@ -118,14 +118,21 @@ def make_storyteller(pseudonym, username):
     return storyteller
 
 
-@pytest.fixture
-def amara(db):
-    return make_storyteller("Amara", "amara")
+def storyteller_fixture(pseudonym, username, groups=()):
+    """A fixture named for the storyteller: she is made (in these groups) when a test asks."""
+
+    @pytest.fixture(name=username)
+    def storyteller(db):
+        person = make_storyteller(pseudonym, username)
+        for name in groups:
+            person.user.groups.add(Group.objects.get(name=name))
+        return person
+
+    return storyteller
 
 
-@pytest.fixture
-def lucia(db):
-    return make_storyteller("Lucía", "lucia")
+amara = storyteller_fixture("Amara", "amara")
+lucia = storyteller_fixture("Lucía", "lucia")
 
 
 def new_photo(colour=(180, 120, 60), title="A photo"):

@@ -10,7 +10,6 @@ import io
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -26,25 +25,14 @@ from consent import services as consent_services
 from images.models import SaysoImage, SaysoRendition
 from stories.models import CampaignPage, CampaignStory, StoryPage
 
-from tests.conftest import approve, make_storyteller
+from tests.conftest import approve, storyteller_fixture
 
 pytestmark = pytest.mark.django_db
 
 
-def make_member(pseudonym, username):
-    member = make_storyteller(pseudonym, username)
-    member.user.groups.add(Group.objects.get(name=ADVISORY_GROUP))
-    return member
-
-
-@pytest.fixture
-def nadia(db):
-    return make_member("Nadia", "nadia")
-
-
-@pytest.fixture
-def farah(db):
-    return make_member("Farah", "farah")
+# Two storytellers in the advisory group.
+nadia = storyteller_fixture("Nadia", "nadia", groups=[ADVISORY_GROUP])
+farah = storyteller_fixture("Farah", "farah", groups=[ADVISORY_GROUP])
 
 
 def signed_in(person):

@@ -291,27 +291,25 @@ def test_the_export_holds_notifications_and_a_payments_section(amaras_story, ama
     assert "payments" in data
 
 
-def test_the_export_holds_payment_agreements_and_payments(
-    amaras_story, amara, lucias_story, harriet
-):
-    agreement = Agreement.objects.get(story=amaras_story)
-    payment = record_payment(
+def paid_in_full(story, editor, method=PaymentMethod.CASH, reference=""):
+    """The editor records paying the story's whole agreed amount today."""
+    agreement = Agreement.objects.get(story=story)
+    return record_payment(
         agreement=agreement,
         amount=agreement.total,
         paid_on=timezone.now().date(),
-        method=PaymentMethod.BANK_TRANSFER,
-        recorded_by=harriet,
-        reference="TRF-AMARA-1",
+        method=method,
+        recorded_by=editor,
+        reference=reference,
     )
-    lucias_agreement = Agreement.objects.get(story=lucias_story)
-    record_payment(
-        agreement=lucias_agreement,
-        amount=lucias_agreement.total,
-        paid_on=timezone.now().date(),
-        method=PaymentMethod.CASH,
-        recorded_by=harriet,
-        reference="TRF-LUCIA-1",
-    )
+
+
+def test_the_export_holds_payment_agreements_and_payments(
+    amaras_story, amara, lucias_story, harriet
+):
+    payment = paid_in_full(amaras_story, harriet, PaymentMethod.BANK_TRANSFER, "TRF-AMARA-1")
+    agreement = payment.agreement
+    lucias_agreement = paid_in_full(lucias_story, harriet, reference="TRF-LUCIA-1").agreement
 
     text, data = download_export(amara.user)
 
@@ -520,14 +518,8 @@ def test_erasure_of_the_last_story_erases_the_storytellers_personal_fields(
 def test_payment_records_stay_without_the_story(
     amaras_story, amara, harriet, django_capture_on_commit_callbacks
 ):
-    agreement = Agreement.objects.get(story=amaras_story)
-    payment = record_payment(
-        agreement=agreement,
-        amount=agreement.total,
-        paid_on=timezone.now().date(),
-        method=PaymentMethod.CASH,
-        recorded_by=harriet,
-    )
+    payment = paid_in_full(amaras_story, harriet)
+    agreement = payment.agreement
     ask_for_erasure(amara, amaras_story)
 
     confirm_as(harriet, ErasureRequest.objects.get(), django_capture_on_commit_callbacks)
