@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.images import ImageFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.text import slugify
 from PIL import Image as PILImage
 from wagtail.models import GroupPagePermission, Page, Site, Workflow
 from wagtail.test.utils.form_data import querydict_from_html, rich_text
@@ -24,9 +25,11 @@ from images.models import SaysoImage
 from stories.models import (
     STORY_RICH_TEXT_FEATURES,
     CampaignIndexPage,
+    ContentWarning,
     HomePage,
     StoryIndexPage,
     StoryPage,
+    Topic,
 )
 
 PASSWORD = "a-long-test-passphrase"
@@ -367,3 +370,11 @@ def words_on(response):
     """The words on a page, as a reader of the screen would get them."""
     soup = BeautifulSoup(response.content, "html.parser")
     return " ".join(soup.get_text(" ").split())
+
+
+def warn_and_tag(story, warning, topic):
+    """A new version of the story with a new content warning and a new topic; returned."""
+    draft = story.get_latest_revision_as_object()
+    draft.content_warnings = [ContentWarning.objects.create(name=warning)]
+    draft.topics = [Topic.objects.create(name=topic, slug=slugify(topic))]
+    return draft.save_revision(user=story.get_latest_revision().user)

@@ -4,9 +4,9 @@ a skip link and a sensible heading order, no cookies, and warnings that work wit
 import pytest
 
 from consent import services
-from stories.models import CampaignPage, CampaignStory, ContentWarning, StoryPage, Topic
+from stories.models import CampaignPage, CampaignStory, StoryPage
 
-from ..conftest import approve
+from ..conftest import approve, warn_and_tag
 from .conftest import BROWSER_TEST, assert_axe_clean
 
 pytestmark = BROWSER_TEST
@@ -19,8 +19,6 @@ OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElemen
 
 @pytest.fixture
 def public_site(home, make_story, amara, campaign_index, photo):
-    warning = ContentWarning.objects.create(name="Violence")
-    topic = Topic.objects.create(name="Labour", slug="labour")
     story = make_story(
         amara,
         slug="the-harbour",
@@ -30,9 +28,7 @@ def public_site(home, make_story, amara, campaign_index, photo):
         image_alt="Boats in a grey harbour",
         region="PH",
     )
-    story.content_warnings = [warning]
-    story.topics = [topic]
-    revision = story.save_revision()
+    revision = warn_and_tag(story, "Violence", "Labour")
     approve(story, amara, revision=revision, image_allowed=True)
     revision.publish()
     story = StoryPage.objects.get(pk=story.pk)

@@ -18,7 +18,7 @@ from PIL import Image as PILImage
 from images.models import SaysoImage
 from stories.models import ContentWarning, StoryPage, Topic
 
-from tests.conftest import approve, new_photo
+from tests.conftest import approve, new_photo, warn_and_tag
 from tests.portal_flow import PortalClient
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +41,6 @@ def key_paths(content, prefix=""):
 @pytest.fixture
 def everything(make_story, amara):
     """A story with a distinctive value in every field readers get."""
-    warning = ContentWarning.objects.create(name="Quillwort warning")
-    topic = Topic.objects.create(name="Marrowfat topic", slug="marrowfat")
     story = make_story(
         amara,
         slug="lanterns-quarry-lane",
@@ -58,10 +56,7 @@ def everything(make_story, amara):
         image_blurred=True,
         region="KG",
     )
-    draft = story.get_latest_revision_as_object()
-    draft.content_warnings = [warning]
-    draft.topics = [topic]
-    draft.save_revision(user=story.get_latest_revision().user)
+    warn_and_tag(story, "Quillwort warning", "Marrowfat topic")
     return StoryPage.objects.get(pk=story.pk)
 
 
