@@ -21,7 +21,7 @@ from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
 from core.db import retrying
-from core.hashing import sha256_hex
+from core.hashing import require_what_was_read, sha256_hex
 from core.in_person import witness_named
 
 from .exceptions import (
@@ -169,12 +169,12 @@ def approve_story(*, story, revision, user, scope, expected_hash=None):
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
     digest = revision_content_hash(revision)
-    if expected_hash is not None and (
-        digest != expected_hash or replaced_while_reading(story, revision)
-    ):
-        # What she read changed, or the editors sent her a newer version meanwhile
-        # (send_new_version_to_storyteller): she is no longer asked about this one.
-        raise StoryChanged(_("The story changed while you were reading it."))
+    changed = StoryChanged(_("The story changed while you were reading it."))
+    require_what_was_read(expected_hash, digest, changed)
+    if expected_hash is not None and replaced_while_reading(story, revision):
+        # The editors sent her a newer version meanwhile (send_new_version_to_storyteller):
+        # she is no longer asked about the one she read.
+        raise changed
     _refuse_private_words(revision.as_object())
     entry = _append(
         story,
@@ -231,8 +231,9 @@ def request_changes(*, story, revision, user, message, expected_hash=None):
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
     digest = revision_content_hash(revision)
-    if expected_hash is not None and digest != expected_hash:
-        raise StoryChanged(_("The story changed while you were reading it."))
+    require_what_was_read(
+        expected_hash, digest, StoryChanged(_("The story changed while you were reading it."))
+    )
     entry = _append(
         story,
         decision=ConsentEntry.Decision.CHANGES_REQUESTED,

@@ -49,22 +49,17 @@ def _decide(request, pk, form_class, decide, done_message):
     if not form.is_valid() or form.cleaned_data["review"] != review.pk:
         key = "changes_form" if form_class is AskForChangesForm else "approve_form"
         return campaign.__wrapped__(request, pk, **{key: form})
-    # What they read must be what they approve: an editor's change in between, or a story
-    # withdrawn or approved again meanwhile, differs.
-    read_hash = form.cleaned_data["content_hash"]
-    changed = _("The campaign changed while you were reading it. Please read it again.")
-    if selectors.review_hash(selectors.review_content(review.revision.as_object())) != read_hash:
-        messages.warning(request, changed)
-        return redirect("portal:advisory_campaign", pk=pk)
     try:
         decide(
             review=review,
             user=request.user,
             comment=clean_plain_text(form.cleaned_data["comment"]),
-            read_hash=read_hash,
+            read_hash=form.cleaned_data["content_hash"],
         )
     except CampaignChangedWhileRead:
-        messages.warning(request, changed)
+        messages.warning(
+            request, _("The campaign changed while you were reading it. Please read it again.")
+        )
         return redirect("portal:advisory_campaign", pk=pk)
     messages.success(request, done_message)
     return redirect("portal:advisory_campaigns")
