@@ -46,6 +46,7 @@ from .selectors import (
     publication_verdict,
     replaced_while_reading,
     revision_content_hash,
+    story_decision,
     today,
 )
 from .signals import private_words_changed, story_taken_down
@@ -340,14 +341,10 @@ def places_she_can_stop(story):
     Only a grant still in force can be narrowed: after a withdrawal, an expiry or her request
     for changes to those same words, a narrowed copy of the grant would bring them back.
     """
-    from .selectors import latest_decision
-
-    decision = latest_decision(story.consent_entries.order_by("-sequence"))
-    grant = decision.grant
+    decision = story_decision(story)
+    grant = decision.grant_in_force
     if (
         grant is None
-        or decision.withdrawal is not None
-        or decision.expiry is not None
         or decision.changes_requested
         or (grant.valid_until and grant.valid_until < today())
         or len(grant.channels) < 2
@@ -563,17 +560,8 @@ def _expire_story_grants(story, on_day):
     Only the newest grant counts (selectors.latest_decision), so only it can expire; one
     already followed by an expiry or a withdrawal is left alone.
     """
-    from .selectors import latest_decision
-
-    decision = latest_decision(story.consent_entries.order_by("-sequence"))
-    grant = decision.grant
-    if (
-        grant is None
-        or decision.withdrawal is not None
-        or decision.expiry is not None
-        or not grant.valid_until
-        or grant.valid_until >= on_day
-    ):
+    grant = story_decision(story).grant_in_force
+    if grant is None or not grant.valid_until or grant.valid_until >= on_day:
         return []
     return [
         _append(
