@@ -257,8 +257,9 @@ def test_a_story_hidden_while_the_member_read_needs_a_new_review_to_appear(
     assert "The second story" in words(soup_of(public))
 
 
+@pytest.mark.parametrize("how", ["approve", "changes"])
 def test_a_story_withdrawn_while_the_member_reads_makes_her_read_again(
-    editor, campaign_index, make_story, first_story, lucia, nadia
+    how, editor, campaign_index, make_story, first_story, lucia, nadia
 ):
     second = live_story(make_story, lucia, "second", "The second story")
     campaign = new_campaign(campaign_index, editor, [first_story, second])
@@ -266,7 +267,7 @@ def test_a_story_withdrawn_while_the_member_reads_makes_her_read_again(
     page = member_page(nadia, campaign)
 
     consent_services.withdraw_story(story=second, user=lucia.user)
-    response = decide_in_portal(nadia, campaign, "approve", page=page)
+    response = decide_in_portal(nadia, campaign, how, comment="Reads well.", page=page)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:advisory_campaign", args=[campaign.pk])
