@@ -60,6 +60,7 @@ from tests.integration.consent.test_publish_doors import (
 from tests.integration.consent.test_publish_doors import text_of as admin_text
 from tests.integration.portal.test_portal import signed_in
 from tests.integration.portal.test_portal import text_of as portal_text
+from tests.money import agree, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -73,28 +74,6 @@ CURRENCIES = ["GBP", "EUR", "JPY", "KWD", "NGN"]
 def in_currency(minor, currency):
     """An amount given in the currency's smallest unit (pence, yen, fils) as a Decimal."""
     return Decimal(minor).scaleb(-minor_units(currency))
-
-
-def pay(agreement, editor, amount, *, reference="", method=PaymentMethod.MOBILE_MONEY):
-    return services.record_payment(
-        agreement=agreement,
-        amount=Decimal(amount),
-        paid_on=today(),
-        method=method,
-        reference=reference,
-        recorded_by=editor,
-    )
-
-
-def agree(storyteller, editor, amount, currency="GBP", work=Work.SPEAKING, **fields):
-    return services.record_agreement(
-        storyteller=storyteller,
-        work=work,
-        amount=Decimal(amount),
-        currency=currency,
-        agreed_by=editor,
-        **fields,
-    )
 
 
 def reload_agreement(agreement):

@@ -32,6 +32,7 @@ from consent.selectors import today
 from stories.models import CampaignPage, CampaignStory, StoryPage
 from workspace import selectors
 
+from tests import money
 from tests.conftest import PASSWORD, approve, make_storyteller
 
 pytestmark = pytest.mark.django_db
@@ -860,24 +861,20 @@ def days_ago(days):
 
 
 def agree(storyteller, editor, amount, currency, *, agreed, work=Work.SPEAKING, about=""):
-    return compensation_services.record_agreement(
-        storyteller=storyteller,
+    return money.agree(
+        storyteller,
+        editor,
+        amount,
+        currency,
         work=work,
-        amount=Decimal(amount),
-        currency=currency,
-        agreed_by=editor,
         description=about,
         agreed_on=days_ago(agreed),
     )
 
 
 def pay(agreement, editor, amount, *, paid):
-    return compensation_services.record_payment(
-        agreement=agreement,
-        amount=Decimal(amount),
-        paid_on=days_ago(paid),
-        method=PaymentMethod.BANK_TRANSFER,
-        recorded_by=editor,
+    return money.pay(
+        agreement, editor, amount, paid_on=days_ago(paid), method=PaymentMethod.BANK_TRANSFER
     )
 
 
