@@ -280,6 +280,32 @@ def make_campaign(campaign_index):
 
 
 @pytest.fixture
+def make_campaign_in_advisory_review(campaign_index, editor):
+    """A draft website campaign of these stories, sent by the editor to the advisory group."""
+    from advisory.signals import CAMPAIGN_WORKFLOW_NAME
+    from stories.models import CampaignPage, CampaignStory
+
+    def make(*stories, title, slug):
+        campaign = campaign_index.add_child(
+            instance=CampaignPage(
+                title=title,
+                slug=slug,
+                channel="website",
+                requires_advisory_review=True,
+                live=False,
+            )
+        )
+        for order, story in enumerate(stories):
+            CampaignStory.objects.create(campaign=campaign, story=story, sort_order=order)
+        campaign = CampaignPage.objects.get(pk=campaign.pk)
+        campaign.save_revision(user=editor)
+        Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
+        return CampaignPage.objects.get(pk=campaign.pk)
+
+    return make
+
+
+@pytest.fixture
 def amara_by_email(amara):
     """Amara, who chose to be told by email, at amara@example.org."""
     amara.user.email = "amara@example.org"

@@ -18,12 +18,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import TaskState, Workflow
+from wagtail.models import TaskState
 from wagtail.test.utils.form_data import querydict_from_html
 
 from advisory.exceptions import AdvisoryReviewRequired, NotAnAdvisoryMember
 from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
-from advisory.signals import CAMPAIGN_WORKFLOW_NAME
 from compensation import services as compensation_services
 from compensation.models import PaymentMethod, PaymentPreference, Work
 from consent import services
@@ -662,22 +661,9 @@ def advisory_member(db):
 
 
 @pytest.fixture
-def campaign_in_review(campaign_index, press_story, editor):
+def campaign_in_review(make_campaign_in_advisory_review, press_story):
     """A campaign that needs the advisory group's review, sent to it by the editor."""
-    campaign = campaign_index.add_child(
-        instance=CampaignPage(
-            title="Advised campaign",
-            slug="advised",
-            channel="website",
-            requires_advisory_review=True,
-            live=False,
-        )
-    )
-    CampaignStory.objects.create(campaign=campaign, story=press_story, sort_order=0)
-    campaign = CampaignPage.objects.get(pk=campaign.pk)
-    campaign.save_revision(user=editor)
-    Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
-    return CampaignPage.objects.get(pk=campaign.pk)
+    return make_campaign_in_advisory_review(press_story, title="Advised campaign", slug="advised")
 
 
 def portal_client(person):
@@ -692,6 +678,15 @@ def decision_form(response, action):
     assert form is not None, f"no form posting to {action}"
     data = querydict_from_html(str(form))
     return {key: data.getlist(key) for key in data}
+
+
+def member_approves(member, campaign):
+    """The member opens the campaign in the portal and approves it, as her browser would."""
+    client = portal_client(member)
+    page = client.get(reverse("portal:advisory_campaign", args=[campaign.pk]))
+    action = reverse("portal:advisory_approve", args=[campaign.pk])
+    response = client.post(action, decision_form(page, action))
+    assert response.status_code == 302
 
 
 def review_state(campaign):
@@ -812,10 +807,7 @@ def test_a_campaign_that_needs_advisory_review_cannot_be_published_without_it(
 def test_after_member_approval_and_editors_sign_off_the_campaign_goes_live(
     editor_client, advisory_member, campaign_in_review
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
 
     campaign = CampaignPage.objects.get(pk=campaign_in_review.pk)
     sign_off = campaign.current_workflow_task_state
@@ -830,10 +822,7 @@ def test_after_member_approval_and_editors_sign_off_the_campaign_goes_live(
 def test_an_edit_after_the_advisory_approval_needs_a_new_approval(
     advisory_member, campaign_in_review, editor
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
     campaign = CampaignPage.objects.get(pk=campaign_in_review.pk)
     campaign.intro = "<p>Words the group never read.</p>"
     revision = campaign.save_revision(user=editor)
@@ -1141,10 +1130,7 @@ def test_story_editor_side_panel_shows_the_storys_compensation_beside_its_consen
 def test_an_editor_records_a_members_advisory_review_as_paid_advisory_work(
     editor_client, advisory_member, campaign_in_review
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
 
     report = soup_of(editor_client.get(reverse("workspace_advisory_reviews")))
     (row,) = report.select("table.listing tbody tr")
