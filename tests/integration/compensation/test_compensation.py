@@ -46,7 +46,7 @@ from core.crypto import encrypt
 from core.exceptions import LedgerIsAppendOnly
 from stories.models import StoryPage
 
-from tests.conftest import STORY_FEE, approve
+from tests.conftest import STORY_FEE, approve, publish_scheduled
 from tests.integration.consent.test_publish_doors import (
     api_client,
     bulk_publish_url,
@@ -671,19 +671,16 @@ def test_publish_scheduled_skips_a_story_with_no_payment_agreed_until_there_is_o
     an_hour_ago = timezone.now() - timedelta(hours=1)
     schedule(story, editor, an_hour_ago)
     approve(story, amara)
-    errors = io.StringIO()
 
-    call_command("publish_scheduled", stdout=io.StringIO(), stderr=errors)
+    errors = publish_scheduled()
 
     assert not is_live(story)
-    assert f"Not published: story {story.pk} (A story): {NO_PAYMENT_FOR_AMARA}" in (
-        errors.getvalue()
-    )
+    assert f"Not published: story {story.pk} (A story): {NO_PAYMENT_FOR_AMARA}" in errors
 
     agree_for(story, editor)
     schedule(StoryPage.objects.get(pk=story.pk), editor, an_hour_ago)
     approve(story, amara)
-    call_command("publish_scheduled", stdout=io.StringIO(), stderr=io.StringIO())
+    assert publish_scheduled() == ""
 
     assert is_live(story)
 
