@@ -6,7 +6,6 @@ storyteller's receipt proves her decision existed.
 
 import io
 import json
-from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -58,14 +57,7 @@ def three_ledgers(make_story, amara, editor):
         )
     approve(story, amara)
     for reference in ("TX-1", "TX-2", "TX-3"):
-        pay(
-            agreement,
-            editor,
-            "10.00",
-            paid_on=date(2026, 1, 1),
-            method=PaymentMethod.CASH,
-            reference=reference,
-        )
+        pay(agreement, editor, "10.00", method=PaymentMethod.CASH, reference=reference)
     first = Payment.objects.order_by("sequence").first()
     money_services.confirm_agreement(agreement=agreement, user=amara.user)
     money_services.confirm_received(payment=first, user=amara.user)
