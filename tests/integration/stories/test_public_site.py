@@ -10,7 +10,7 @@ from consent.selectors import today
 from stories.cache import purge_all
 from stories.models import ContentWarning, StoryPage, Topic
 
-from tests.conftest import approve
+from tests.conftest import approve, publish_as_written
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def campaign(make_campaign, published_story):
     return make_campaign(published_story)
+
+
+def publish_consented(make_story, storyteller, slug, **fields):
+    """make_published_story for callers outside a fixture (consent's tests import it)."""
+    return publish_as_written(make_story(storyteller, slug=slug, **fields), storyteller)
 
 
 def public_urls(story, campaign):
