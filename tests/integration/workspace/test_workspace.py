@@ -925,11 +925,19 @@ def test_home_shows_compensation_owed_per_currency_oldest_agreement_first(
     assert words(panel.select_one("h2")) == "Compensation owed (3)"
 
 
-def test_compensation_owed_is_shown_only_to_people_who_may_see_payments(client, money_owed):
+@pytest.fixture
+def moderator(db):
+    """Staff who moderate stories, and may neither see payments nor record agreements."""
     from django.contrib.auth import get_user_model
 
     moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
     moderator.groups.add(Group.objects.get(name="Moderators"))
+    return moderator
+
+
+def test_compensation_owed_is_shown_only_to_people_who_may_see_payments(
+    client, money_owed, moderator
+):
     client.force_login(moderator)
 
     response = client.get(reverse("wagtailadmin_home"))
@@ -1043,19 +1051,6 @@ def test_compensation_report_lists_each_agreement_and_its_exports_match_the_list
         assert "Okonkwo" not in body and "SECRET" not in body
 
 
-def test_only_people_who_may_see_payments_open_the_compensation_report(client, money_owed, amara):
-    from django.contrib.auth import get_user_model
-
-    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    # Wagtail sends staff without the right to its dashboard; a storyteller, to her portal.
-    for person, sent_to in ((moderator, "wagtailadmin_home"), (amara.user, "portal:home")):
-        client.force_login(person)
-        response = client.get(reverse("workspace_compensation"))
-        assert response.status_code == 302 and response["Location"] == reverse(sent_to)
-        assert "Radio interview" not in response.content.decode()
-
-
 def storyteller_named(pseudonym):
     from consent.models import Storyteller
 
@@ -1151,12 +1146,19 @@ def test_an_editor_records_a_members_advisory_review_as_paid_advisory_work(
     assert agreement.total == Decimal("50.00")
 
 
-def test_only_people_who_record_agreements_open_the_advisory_reviews_report(client, amara):
-    from django.contrib.auth import get_user_model
+@pytest.mark.parametrize("report", ["workspace_compensation", "workspace_advisory_reviews"])
+@pytest.mark.parametrize(
+    ("person", "sent_to"),
+    # Wagtail sends staff without the right to its dashboard; a storyteller, to her portal.
+    [("moderator", "wagtailadmin_home"), ("amara", "portal:home")],
+)
+def test_staff_without_the_right_and_storytellers_are_sent_away_from_the_money_reports(
+    client, request, money_owed, report, person, sent_to
+):
+    person = request.getfixturevalue(person)
+    client.force_login(getattr(person, "user", person))
 
-    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    for person, sent_to in ((moderator, "wagtailadmin_home"), (amara.user, "portal:home")):
-        client.force_login(person)
-        response = client.get(reverse("workspace_advisory_reviews"))
-        assert response.status_code == 302 and response["Location"] == reverse(sent_to)
+    response = client.get(reverse(report))
+
+    assert response.status_code == 302 and response["Location"] == reverse(sent_to)
+    assert "Radio interview" not in response.content.decode()
