@@ -214,15 +214,15 @@ def approve(story, storyteller, revision=None, **scope):
 
 
 @pytest.fixture
-def in_review(send_to_read, amara):
+def in_review(make_story_in_review, amara):
     """Amara's story, sent to her to read and decide on by the editor.
 
     Its words are ones no message or page outside her story may carry (see story_text in the
     portal tests). The browser journeys override it with words they read on screen.
     """
-    return send_to_read(
+    return make_story_in_review(
         amara,
-        "in-review",
+        slug="in-review",
         title="Crossing the northern border",
         summary="How I got away from the orchard.",
         body="<p>They took my passport at the orchard gate in Brindisi.</p>",
@@ -292,23 +292,11 @@ def edit_as_storyteller(story, storyteller, body, title="A story", summary="A sh
 
 
 @pytest.fixture
-def send_to_read(make_story, review_workflow, editor):
-    """Make a story and have the editor send it to its storyteller to read and decide on."""
-
-    def send(storyteller, slug, **fields):
-        story = make_story(storyteller, slug=slug, **fields)
-        review_workflow.start(story, editor)
-        return StoryPage.objects.get(pk=story.pk)
-
-    return send
-
-
-@pytest.fixture
-def in_review_with_photo(send_to_read, amara, photo):
+def in_review_with_photo(make_story_in_review, amara, photo):
     """Amara's story with her photo, shown clearly and naming her, sent to her to read."""
-    return send_to_read(
+    return make_story_in_review(
         amara,
-        "the-orchard",
+        slug="the-orchard",
         title="The orchard gate",
         body="<p>They took my <b>passport</b> at the orchard gate.</p>",
         image=photo,
@@ -337,6 +325,21 @@ def story_in_state(make_story, review_workflow, editor):
         if state == "ended":
             services.expire_due_grants(on_day=today() + timedelta(days=1))
         return story
+
+    return make
+
+
+# -- Shared factories: stories in review or published, a campaign, a storyteller told by email
+
+
+@pytest.fixture
+def make_story_in_review(make_story, review_workflow, editor):
+    """Create a story (as make_story does) and send it to its storyteller to read and decide."""
+
+    def make(storyteller, **fields):
+        story = make_story(storyteller, **fields)
+        review_workflow.start(story, editor)
+        return StoryPage.objects.get(pk=story.pk)
 
     return make
 
@@ -378,3 +381,88 @@ def warn_and_tag(story, warning, topic):
     draft.content_warnings = [ContentWarning.objects.create(name=warning)]
     draft.topics = [Topic.objects.create(name=topic, slug=slugify(topic))]
     return draft.save_revision(user=story.get_latest_revision().user)
+
+
+@pytest.fixture
+def make_published_story(make_story):
+    """Create a story its storyteller approved for the website as written, and publish it.
+
+    Her grant names the story's byline and allows its photo when it has one; ``scope`` adds
+    to or overrides what she chose (``valid_until``, ``channels``...).
+    """
+
+    def make(storyteller, scope=None, **fields):
+        return publish_as_written(make_story(storyteller, **fields), storyteller, **(scope or {}))
+
+    return make
+
+
+def publish_as_written(story, storyteller, **scope):
+    """The storyteller approves the story as written (its byline, its photo if it has one)."""
+    chosen = {"byline": story.byline_kind, "image_allowed": bool(story.image_id)}
+    approve(story, storyteller, **{**chosen, **scope})
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
+
+
+@pytest.fixture
+def make_campaign(campaign_index):
+    """A live website campaign, "Fair work", listing these stories in this order."""
+
+    from stories.models import CampaignPage, CampaignStory
+
+    def make(*stories, title="Fair work", slug="fair-work"):
+        campaign = CampaignPage(title=title, slug=slug, intro="<p>Intro</p>")
+        campaign.campaign_stories = [
+            CampaignStory(story=story, sort_order=order) for order, story in enumerate(stories)
+        ]
+        campaign_index.add_child(instance=campaign)
+        campaign.save_revision().publish()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def make_campaign_in_advisory_review(campaign_index, editor):
+    """A draft website campaign of these stories, sent by the editor to the advisory group."""
+    from advisory.signals import CAMPAIGN_WORKFLOW_NAME
+    from stories.models import CampaignPage, CampaignStory
+
+    def make(*stories, title, slug):
+        campaign = campaign_index.add_child(
+            instance=CampaignPage(
+                title=title,
+                slug=slug,
+                channel="website",
+                requires_advisory_review=True,
+                live=False,
+            )
+        )
+        for order, story in enumerate(stories):
+            CampaignStory.objects.create(campaign=campaign, story=story, sort_order=order)
+        campaign = CampaignPage.objects.get(pk=campaign.pk)
+        campaign.save_revision(user=editor)
+        Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
+        return CampaignPage.objects.get(pk=campaign.pk)
+
+    return make
+
+
+@pytest.fixture
+def amara_by_email(amara):
+    """Amara, who chose to be told by email, at amara@example.org."""
+    amara.user.email = "amara@example.org"
+    amara.user.save()
+    amara.contact_preference = amara.Contact.EMAIL
+    amara.save()
+    return amara
+
+
+def publish_scheduled():
+    """Run Wagtail's publish_scheduled, as cron does; return what it wrote to stderr."""
+    from django.core.management import call_command
+
+    errors = io.StringIO()
+    call_command("publish_scheduled", stdout=io.StringIO(), stderr=errors)
+    return errors.getvalue()

@@ -152,9 +152,9 @@ def sign_in(page, portal_url, username, password=PASSWORD):
 
 
 @pytest.fixture
-def in_review(send_to_read, amara):
+def in_review(make_story_in_review, amara):
     """Amara's story, sent to her to read and decide on by the editor."""
-    return send_to_read(amara, "in-review", title="Finding my way home")
+    return make_story_in_review(amara, slug="in-review", title="Finding my way home")
 
 
 def describe_violations(violations):

@@ -20,7 +20,7 @@ from core.exceptions import LedgerIsAppendOnly
 
 from tests.conftest import STORY_FEE
 from tests.conftest import words_on as admin_text
-from tests.integration.compensation.test_compensation import agree, pay
+from tests.money import agree, pay
 from tests.portal_flow import signed_in
 from tests.portal_flow import text_of as portal_text
 

@@ -55,11 +55,11 @@ def editor_saves(story, editor, **fields):
 
 
 @pytest.fixture
-def reading(send_to_read, amara):
+def reading(make_story_in_review, amara):
     """Amara's story, sent to her to read."""
     body = "<p>They kept a small dog at the gate.</p>"
-    return send_to_read(
-        amara, "the-orchard", title="The orchard", summary="How I got away.", body=body
+    return make_story_in_review(
+        amara, slug="the-orchard", title="The orchard", summary="How I got away.", body=body
     )
 
 
