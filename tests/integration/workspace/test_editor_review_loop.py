@@ -26,17 +26,7 @@ def words(node):
 @pytest.fixture
 def stories_in_every_state(story_in_state, amara, lucia):
     """One story in each consent status an editor can find, keyed by title."""
-    for title, state, storyteller in [
-        ("The first draft", "draft", amara),
-        ("The night train", "waiting", lucia),
-        ("The letter home", "changes", amara),
-        ("The orchard", "approved", lucia),
-        ("The garden", "published", amara),
-        ("The bakery", "withdrawn", amara),
-        ("The harbour", "ended", lucia),
-    ]:
-        story_in_state(storyteller, state, title=title, slug=state)
-    return {
+    listed = {
         "The first draft": ("Amara", "Not sent to the storyteller yet"),
         "The night train": ("Lucía", "Waiting for the storyteller"),
         "The letter home": ("Amara", "Changes asked"),
@@ -45,6 +35,11 @@ def stories_in_every_state(story_in_state, amara, lucia):
         "The bakery": ("Amara", "Withdrawn"),
         "The harbour": ("Lucía", "Consent ended"),
     }
+    people = {"Amara": amara, "Lucía": lucia}
+    states = ("draft", "waiting", "changes", "approved", "published", "withdrawn", "ended")
+    for (title, (name, _status)), state in zip(listed.items(), states, strict=True):
+        story_in_state(people[name], state, title=title, slug=state)
+    return listed
 
 
 def listing_rows(response):
