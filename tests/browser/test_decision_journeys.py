@@ -201,15 +201,10 @@ def test_deciding_without_javascript(new_context, portal_url, in_review_with_pho
 
 
 def test_editing_without_javascript_shows_plain_paragraphs(
-    new_context, portal_url, make_story, amara, review_workflow, editor
+    new_context, portal_url, make_story_in_review, amara
 ):
-    story = make_story(
-        amara,
-        slug="plain",
-        title="Plain words",
-        body="<p>First, the <b>orchard</b>.</p><p>Then the road.</p>",
-    )
-    review_workflow.start(story, editor)
+    words = "<p>First, the <b>orchard</b>.</p><p>Then the road.</p>"
+    story = make_story_in_review(amara, slug="plain", title="Plain words", body=words)
     page = new_context(java_script_enabled=False).new_page()
     sign_in(page, portal_url, "amara")
     page.goto(portal_url("edit", story.pk))
