@@ -467,3 +467,104 @@ def test_with_redis_down_a_withdrawal_commits_and_no_page_is_kept_by_the_edge(
     assert "BAN" in edge.methods()
     assert EdgePurge.objects.count() == 0
     assert client.get(published_story.url).status_code == 410
+
+
+# The expiry sweep takes stories down like a withdrawal does: the edge forgets them too.
+
+
+@pytest.fixture
+def ending_today(make_story, amara):
+    """A published story whose storyteller agreed to it until the end of today."""
+    story = make_story(amara, slug="ending", title="Ending")
+    approve(story, amara, valid_until=today())
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
+
+
+@pytest.fixture
+def next_day(monkeypatch):
+    from django.utils import timezone
+
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_story_taken_down_by_expiry_is_purged_at_the_edge_once_it_commits(
+    edge, ending_today, next_day, no_mark, monkeypatch
+):
+    """Each story's expiry commits on its own: the sweep is run as in production."""
+    from stories import edge as edge_module
+
+    committed_when_sent = []
+    send = edge_module.EdgeBackend.send_purge
+
+    def send_after_checking(backend, url):
+        committed_when_sent.append(not StoryPage.objects.get(pk=ending_today.pk).live)
+        return send(backend, url)
+
+    monkeypatch.setattr(edge_module.EdgeBackend, "send_purge", send_after_checking)
+    edge.requests.clear()
+
+    call_command("expire_consents", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not StoryPage.objects.get(pk=ending_today.pk).live
+    assert ("PURGE", "/stories/ending/", "localhost") in edge.requests
+    assert committed_when_sent and all(committed_when_sent)  # sent once the takedown was in
+    assert edge.methods().count("BAN") >= 3  # before commit, after it, and once settled
+    assert EdgePurge.objects.count() == 0
+    assert edge_purge_in_flight() is False
+
+
+def test_the_expiry_task_is_retried_until_the_edge_acknowledges_its_takedowns(
+    settings, ending_today, next_day, committed
+):
+    from stories.tasks import expire_consents_task
+
+    configure_edges(settings, unreachable_url())
+    with committed():
+        result = expire_consents_task.enqueue()
+
+    assert not StoryPage.objects.get(pk=ending_today.pk).live  # the expiry itself committed
+    urls = {url for purge in EdgePurge.objects.all() for url in purge.urls}
+    assert "http://localhost/stories/ending/" in urls  # owed ...
+    assert result.status == TaskResultStatus.FAILED  # ... so the sweep is not done
+
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        with committed():
+            again = expire_consents_task.enqueue()
+        assert again.status == TaskResultStatus.SUCCESSFUL
+        assert ("PURGE", "/stories/ending/", "localhost") in edge.requests
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0
+    finally:
+        edge.close()
+
+
+def test_with_a_worker_an_expiry_the_edge_missed_is_retried_later(
+    settings, ending_today, next_day, committed
+):
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    configure_edges(settings, unreachable_url())
+    default_task_backend.clear()
+
+    with committed():
+        call_command("expire_consents", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not StoryPage.objects.get(pk=ending_today.pk).live
+    retries = [r for r in default_task_backend.results if r.task.name == "retry_edge_purges"]
+    assert len(retries) == 1
+    assert retries[0].task.run_after is not None
+    assert EdgePurge.objects.filter(everything=True).exists()
+    # Wagtail hands the story's own addresses to the worker, which records them for the edge.
+    handed = [
+        url
+        for r in default_task_backend.results
+        if r.task.name == "purge_urls_from_cache_task"
+        for url in r.args[0]
+    ]
+    assert "http://localhost/stories/ending/" in handed
