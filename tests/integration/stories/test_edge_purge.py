@@ -84,7 +84,7 @@ def committed(django_capture_on_commit_callbacks):
 def _edge_not_failed_recently():
     import stories.edge
 
-    stories.edge._last_failure["at"] = None
+    stories.edge._last_failure.update(at=None, retry_due=None)
 
 
 def forget_marks():
@@ -406,6 +406,129 @@ def test_an_unreachable_edge_before_commit_neither_blocks_nor_fails_a_withdrawal
     assert not StoryPage.objects.get(pk=published_story.pk).live
     assert edge_purge_in_flight() is False
     assert EdgePurge.objects.filter(everything=True).exists()  # owed after commit
+
+
+class HangingEdge:
+    """Takes connections and never answers: an edge that hangs."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def close(self):
+        self.socket.close()
+
+
+def publish_story(make_story, storyteller, slug):
+    story = make_story(storyteller, slug=slug)
+    approve(story, storyteller)
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
+
+
+def test_after_the_edge_failed_a_takedown_does_not_wait_for_it_again(
+    settings, published_story, make_story, amara, committed
+):
+    import time
+
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    second = publish_story(make_story, amara, "second")
+    EdgePurge.objects.all().delete()  # the fixtures' publishing, never committed
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    hanging = HangingEdge()
+    try:
+        configure_edges(settings, hanging.url)
+        settings.SAYSO_EDGE_PRECOMMIT_TIMEOUT = 1
+
+        started = time.monotonic()
+        with committed():
+            services.withdraw_story(story=published_story, user=amara.user)
+        assert time.monotonic() - started >= 1  # it waited for the edge, this once
+        first_owed = set(EdgePurge.objects.values_list("pk", flat=True))
+        assert first_owed
+
+        time.sleep(1.1)  # the next takedown, a little later (within SAYSO_EDGE_DOWN_SECONDS)
+        started = time.monotonic()
+        with committed():
+            services.withdraw_story(story=second, user=amara.user)
+        assert time.monotonic() - started < settings.SAYSO_EDGE_PRECOMMIT_TIMEOUT
+        asked_after_it = timezone.now()
+    finally:
+        hanging.close()
+
+    # The takedown itself went through, and its purge is owed: not tried, not lost ...
+    assert not StoryPage.objects.get(pk=second.pk).live
+    second_owed = EdgePurge.objects.exclude(pk__in=first_owed)
+    assert second_owed.filter(everything=True).exists()
+    assert {purge.attempts for purge in second_owed} == {0}
+    # ... and retried: the worker's retry comes after it was recorded.
+    (retry,) = [r for r in default_task_backend.results if r.task.name == "retry_edge_purges"]
+    assert retry.task.run_after > asked_after_it
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        assert retry_edge_purges.enqueue().return_value is True
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0
+    finally:
+        edge.close()
+
+
+def test_once_the_edge_failed_long_enough_ago_takedowns_ask_it_again(
+    settings, published_story, make_story, amara, committed
+):
+    import time
+
+    second = publish_story(make_story, amara, "second")
+    configure_edges(settings, unreachable_url())
+    settings.SAYSO_EDGE_DOWN_SECONDS = 0.2
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert EdgePurge.objects.exists()  # owed
+
+    time.sleep(0.3)
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        with committed():
+            services.withdraw_story(story=second, user=amara.user)
+        assert edge.methods().count("BAN") == 3  # before commit, after it, once settled
+        assert ("PURGE", "/stories/second/", "localhost") in edge.requests
+        assert EdgePurge.objects.count() == 0  # the first takedown's purge went too
+    finally:
+        edge.close()
+
+
+def test_an_edge_that_just_failed_is_not_banned_before_the_next_takedown_commits(
+    settings, published_story, make_story, amara, committed, django_capture_on_commit_callbacks
+):
+    import time
+
+    second = publish_story(make_story, amara, "second")
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    time.sleep(1.1)  # the next takedown, a little later (within SAYSO_EDGE_DOWN_SECONDS)
+    edge = FakeEdge()  # it answers again, but this process does not know yet
+    try:
+        configure_edges(settings, edge.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.withdraw_story(story=second, user=amara.user)
+        assert edge.requests == []  # neither before nor after the commit ...
+    finally:
+        edge.close()
+    assert not StoryPage.objects.get(pk=second.pk).live
+    urls = {url for purge in EdgePurge.objects.all() for url in purge.urls}
+    assert "http://localhost/stories/second/" in urls  # ... and owed: the sweeps send it
+    assert edge_purge_in_flight() is False
 
 
 needs_redis = pytest.mark.skipif(
