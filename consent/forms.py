@@ -97,6 +97,11 @@ class StorytellerForm(WagtailAdminModelForm):
 
 UNTIL_WITHDRAWN = "withdrawn"
 UNTIL_DATE = "date"
+# For how long she agrees, in her words: the editors' form and her own portal ask alike.
+UNTIL_CHOICES = {
+    UNTIL_WITHDRAWN: _("Until I withdraw it"),
+    UNTIL_DATE: _("Until a date I choose"),
+}
 
 
 class ScopeForm(forms.Form):
@@ -122,10 +127,7 @@ class ScopeForm(forms.Form):
     )
     until = forms.ChoiceField(
         label=_("For how long?"),
-        choices=[
-            (UNTIL_WITHDRAWN, _("Until I withdraw it")),
-            (UNTIL_DATE, _("Until a date I choose")),
-        ],
+        choices=list(UNTIL_CHOICES.items()),
         widget=forms.RadioSelect,
         initial=UNTIL_WITHDRAWN,
     )

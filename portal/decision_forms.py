@@ -9,6 +9,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consent.forms import UNTIL_CHOICES, UNTIL_DATE
 from consent.models import Channel
 from consent.selectors import today
 from core.text.sanitise import clean_plain_text
@@ -22,9 +23,6 @@ WITHDRAW = "withdraw"
 PHOTO_SHOWN = "shown"
 PHOTO_BLURRED = "blurred"
 PHOTO_HIDDEN = "hidden"
-
-UNTIL_WITHDRAWN = "withdrawn"
-UNTIL_DATE = "date"
 
 WITHDRAW_EVERYWHERE = "everywhere"
 WITHDRAW_SOME = "some"
@@ -52,10 +50,6 @@ PHOTO_CHOICES = {
     PHOTO_BLURRED: _("Show my photo blurred, so no one can recognise me"),
     PHOTO_HIDDEN: _("Don't show my photo"),
 }
-UNTIL_CHOICES = {
-    UNTIL_WITHDRAWN: _("Until I withdraw it"),
-    UNTIL_DATE: _("Until a date I choose"),
-}
 
 
 # Only a changed or stale page can send a choice that isn't on it; say so in her words.
@@ -75,14 +69,30 @@ def error_links(form):
     return links
 
 
+def question(label, *, missing, choices=(), hint="", several=False):
+    """One question, the page's heading: radios, or checkboxes when she may tick several.
+
+    ``missing`` says in her words what to do when nothing is chosen; ``hint`` is shown under
+    the question.
+    """
+    field_class, widget = (
+        (forms.MultipleChoiceField, forms.CheckboxSelectMultiple)
+        if several
+        else (forms.ChoiceField, forms.RadioSelect)
+    )
+    return field_class(
+        label=label,
+        choices=choices,
+        help_text=hint,
+        widget=widget,
+        error_messages={"invalid_choice": NOT_OFFERED, "required": missing},
+    )
+
+
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(
-        label=_("What would you like to do?"),
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose what you would like to do with your story."),
-        },
+    decision = question(
+        _("What would you like to do?"),
+        missing=_("Choose what you would like to do with your story."),
     )
 
     def __init__(self, *args, offered=(), **kwargs):
@@ -92,50 +102,37 @@ class DecideForm(forms.Form):
 
 
 class PlacesForm(forms.Form):
-    channels = forms.MultipleChoiceField(
-        label=_("Where may your story appear?"),
+    channels = question(
+        _("Where may your story appear?"),
         choices=Channel.choices,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose at least one place, or go back and ask for changes instead."),
-        },
+        several=True,
+        hint=_("Tick every place you agree to. You can stop any of them later."),
+        missing=_("Choose at least one place, or go back and ask for changes instead."),
     )
 
 
 class NameForm(forms.Form):
-    byline = forms.ChoiceField(
-        label=_("How should your story name you?"),
+    byline = question(
+        _("How should your story name you?"),
         choices=list(BYLINES.items()),
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose how your story should name you."),
-        },
+        missing=_("Choose how your story should name you."),
     )
 
 
 class PhotoForm(forms.Form):
-    photo = forms.ChoiceField(
-        label=_("Should readers see your photo, see it blurred, or not see it?"),
+    photo = question(
+        _("Should readers see your photo, see it blurred, or not see it?"),
         choices=list(PHOTO_CHOICES.items()),
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose whether readers see your photo, blurred or not."),
-        },
+        missing=_("Choose whether readers see your photo, blurred or not."),
     )
 
 
 class UntilForm(forms.Form):
-    until = forms.ChoiceField(
-        label=_("For how long may your story appear?"),
+    until = question(
+        _("For how long may your story appear?"),
         choices=list(UNTIL_CHOICES.items()),
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose for how long your story may appear."),
-        },
+        hint=_("You can withdraw it at any time, whichever you choose."),
+        missing=_("Choose for how long your story may appear."),
     )
     # Read only when "until a date" is chosen: a stray or half-typed date beside "until I
     # withdraw it" is ignored, not an error.
@@ -185,13 +182,9 @@ class ChangesMessageForm(forms.Form):
 
 
 class WithdrawWhereForm(forms.Form):
-    where = forms.ChoiceField(
-        label=_("Where should your story stop appearing?"),
-        widget=forms.RadioSelect,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose whether to take it down everywhere or only some places."),
-        },
+    where = question(
+        _("Where should your story stop appearing?"),
+        missing=_("Choose whether to take it down everywhere or only some places."),
     )
 
     def __init__(self, *args, can_narrow=False, **kwargs):
@@ -203,13 +196,13 @@ class WithdrawWhereForm(forms.Form):
 
 
 class StopPlacesForm(forms.Form):
-    stop = forms.MultipleChoiceField(
-        label=_("Which places should it stop appearing in?"),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "invalid_choice": NOT_OFFERED,
-            "required": _("Choose at least one place where it should stop."),
-        },
+    stop = question(
+        _("Which places should it stop appearing in?"),
+        several=True,
+        hint=_(
+            "It stops in the places you tick, at once. It stays in the places you leave unticked."
+        ),
+        missing=_("Choose at least one place where it should stop."),
     )
 
     def __init__(self, *args, places=(), **kwargs):

@@ -1,8 +1,11 @@
 """Campaign review by the survivor advisory group, in the portal at /my/campaigns/."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from advisory import selectors, services
@@ -43,12 +46,33 @@ def campaign(request, pk, approve_form=None, changes_form=None):
     return render(request, "portal/campaign.html", context)
 
 
-def _decide(request, pk, form_class, decide, done_message):
+# Her two answers to a campaign: the form each is sent with (and its name on the campaign
+# page, where it is shown again with its errors), what records it, and her thanks.
+ANSWERS = {
+    "approve": (
+        "approve_form",
+        CampaignDecisionForm,
+        services.approve_campaign,
+        gettext_lazy("Thank you. You approved this campaign."),
+    ),
+    "changes": (
+        "changes_form",
+        AskForChangesForm,
+        services.ask_for_changes,
+        gettext_lazy("Thank you. Your comments were sent to the editors."),
+    ),
+}
+
+
+@require_POST
+@portal_view(advisory_members=True)
+def answer_campaign(request, pk, answer):
+    """Her answer to the campaign she read: she approves it, or asks for changes."""
+    form_key, form_class, record, thanks = ANSWERS[answer]
     review = waiting_review(request, pk)
     form = form_class(request.POST)
     if not form.is_valid() or form.cleaned_data["review"] != review.pk:
-        key = "changes_form" if form_class is AskForChangesForm else "approve_form"
-        return campaign.__wrapped__(request, pk, **{key: form})
+        return campaign.__wrapped__(request, pk, **{form_key: form})
     # What they read must be what they approve: an editor's change in between, or a story
     # withdrawn or approved again meanwhile, differs.
     read_hash = form.cleaned_data["content_hash"]
@@ -57,7 +81,7 @@ def _decide(request, pk, form_class, decide, done_message):
         messages.warning(request, changed)
         return redirect("portal:advisory_campaign", pk=pk)
     try:
-        decide(
+        record(
             review=review,
             user=request.user,
             comment=clean_plain_text(form.cleaned_data["comment"]),
@@ -66,29 +90,9 @@ def _decide(request, pk, form_class, decide, done_message):
     except CampaignChangedWhileRead:
         messages.warning(request, changed)
         return redirect("portal:advisory_campaign", pk=pk)
-    messages.success(request, done_message)
+    messages.success(request, thanks)
     return redirect("portal:advisory_campaigns")
 
 
-@require_POST
-@portal_view(advisory_members=True)
-def approve(request, pk):
-    return _decide(
-        request,
-        pk,
-        CampaignDecisionForm,
-        services.approve_campaign,
-        _("Thank you. You approved this campaign."),
-    )
-
-
-@require_POST
-@portal_view(advisory_members=True)
-def ask_for_changes(request, pk):
-    return _decide(
-        request,
-        pk,
-        AskForChangesForm,
-        services.ask_for_changes,
-        _("Thank you. Your comments were sent to the editors."),
-    )
+approve = partial(answer_campaign, answer="approve")
+ask_for_changes = partial(answer_campaign, answer="changes")

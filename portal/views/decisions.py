@@ -11,6 +11,7 @@ too: it is recorded as her request for changes and goes back to the editors, nev
 """
 
 from dataclasses import dataclass
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.http import Http404
@@ -23,6 +24,7 @@ from wagtail.models import Revision
 
 from consent import selectors, services
 from consent.exceptions import PrivateWordsFound, StoryChanged
+from consent.forms import UNTIL_CHOICES, UNTIL_DATE, UNTIL_WITHDRAWN
 from consent.models import Channel, ConsentEntry
 from stories.models import StoryPage
 
@@ -36,9 +38,6 @@ from ..decision_forms import (
     PHOTO_CHOICES,
     PHOTO_HIDDEN,
     PHOTO_SHOWN,
-    UNTIL_CHOICES,
-    UNTIL_DATE,
-    UNTIL_WITHDRAWN,
     WITHDRAW,
     WITHDRAW_EVERYWHERE,
     ChangesMessageForm,
@@ -372,43 +371,61 @@ approve_photo = _approval_step("photo")
 approve_until = _approval_step("until")
 
 
-@portal_view
-def approve_check(request, pk):
+def _records_her_decision(page):
+    """A page that records her decision, about the version she read and once only.
+
+    ``page(request, story, decision)`` asks and records; sent twice (a double click, going
+    back and sending again) she gets the receipt of the first, and if the story changed
+    meanwhile nothing is recorded.
+    """
+
+    @portal_view
+    @wraps(page)
+    def view(request, pk):
+        story = own_story(request, pk)
+        decided = request.session.get(DECIDED_KEY, {}).get(str(story.pk))
+        if request.method == "POST" and decided and str(story.pk) not in _flows(request):
+            return redirect("portal:decided", pk=story.pk, receipt_id=decided)
+        decision, elsewhere = _decision_for(request, story)
+        if elsewhere:
+            return elsewhere
+        try:
+            return page(request, story, decision)
+        except StoryChanged:
+            _end_flow(request, story)
+            messages.warning(request, STORY_CHANGED)
+            return redirect("portal:story", pk=story.pk)
+
+    return view
+
+
+def _finish(request, story, entry):
+    _end_flow(request, story)
+    decided = request.session.get(DECIDED_KEY, {})
+    decided[str(story.pk)] = str(entry.receipt_id)
+    request.session[DECIDED_KEY] = decided
+    return redirect("portal:decided", pk=story.pk, receipt_id=entry.receipt_id)
+
+
+@_records_her_decision
+def approve_check(request, story, decision):
     """Check your answers, then record them: an approval, or her request to the editors."""
-    story = own_story(request, pk)
-    decided = request.session.get(DECIDED_KEY, {}).get(str(story.pk))
-    if request.method == "POST" and decided and str(story.pk) not in _flows(request):
-        # Sent twice (a double click, going back and sending again): it was recorded once.
-        return redirect("portal:decided", pk=story.pk, receipt_id=decided)
-    decision, elsewhere = _decision_for(request, story)
-    if elsewhere:
-        return elsewhere
     first = decision.first_unanswered()
     if first is not None:
         return redirect(f"portal:approve_{first}", pk=story.pk)
     requests = decision.requests()
     if request.method == "POST":
+        if requests:
+            record = partial(services.request_changes, message=decision.request_message())
+        else:
+            record = partial(services.approve_story, scope=decision.scope())
         try:
-            if requests:
-                entry = services.request_changes(
-                    story=story,
-                    revision=decision.revision,
-                    user=request.user,
-                    message=decision.request_message(),
-                    expected_hash=decision.content_hash,
-                )
-            else:
-                entry = services.approve_story(
-                    story=story,
-                    revision=decision.revision,
-                    user=request.user,
-                    scope=decision.scope(),
-                    expected_hash=decision.content_hash,
-                )
-        except StoryChanged:
-            _end_flow(request, story)
-            messages.warning(request, STORY_CHANGED)
-            return redirect("portal:story", pk=story.pk)
+            entry = record(
+                story=story,
+                revision=decision.revision,
+                user=request.user,
+                expected_hash=decision.content_hash,
+            )
         except PrivateWordsFound as refusal:
             _end_flow(request, story)
             # The message names the parts, never the word (messages may travel in a cookie).
@@ -426,38 +443,18 @@ def approve_check(request, pk):
     return _render(request, "check.html", context)
 
 
-def _finish(request, story, entry):
-    _end_flow(request, story)
-    decided = request.session.get(DECIDED_KEY, {})
-    decided[str(story.pk)] = str(entry.receipt_id)
-    request.session[DECIDED_KEY] = decided
-    return redirect("portal:decided", pk=story.pk, receipt_id=entry.receipt_id)
-
-
-@portal_view
-def request_changes(request, pk):
+@_records_her_decision
+def request_changes(request, story, decision):
     """Ask for changes to the version she read: one question, in her own words."""
-    story = own_story(request, pk)
-    decided = request.session.get(DECIDED_KEY, {}).get(str(story.pk))
-    if request.method == "POST" and decided and str(story.pk) not in _flows(request):
-        return redirect("portal:decided", pk=story.pk, receipt_id=decided)
-    decision, elsewhere = _decision_for(request, story)
-    if elsewhere:
-        return elsewhere
     form = ChangesMessageForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            entry = services.request_changes(
-                story=story,
-                revision=decision.revision,
-                user=request.user,
-                message=form.cleaned_data["message"],
-                expected_hash=decision.content_hash,
-            )
-        except StoryChanged:
-            _end_flow(request, story)
-            messages.warning(request, STORY_CHANGED)
-            return redirect("portal:story", pk=story.pk)
+        entry = services.request_changes(
+            story=story,
+            revision=decision.revision,
+            user=request.user,
+            message=form.cleaned_data["message"],
+            expected_hash=decision.content_hash,
+        )
         return _finish(request, story, entry)
     context = {"story": story, "back_url": reverse("portal:decide", args=[story.pk])}
     return _render(request, "changes.html", context, form)
