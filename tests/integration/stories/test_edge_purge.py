@@ -601,7 +601,7 @@ def test_with_redis_down_a_withdrawal_commits_and_no_page_is_kept_by_the_edge(
 # The expiry sweep takes stories down like a withdrawal does: the edge forgets them too.
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_story_taken_down_by_expiry_is_purged_at_the_edge_once_it_commits(
     edge, ending_today, next_day, no_mark, monkeypatch
 ):
