@@ -251,3 +251,103 @@ def _fresh_page_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# -- Shared factories: stories in review or published, a campaign, a storyteller told by email
+
+
+@pytest.fixture
+def make_story_in_review(make_story, review_workflow, editor):
+    """Create a story (as make_story does) and send it to its storyteller to read and decide."""
+
+    def make(storyteller, **fields):
+        story = make_story(storyteller, **fields)
+        review_workflow.start(story, editor)
+        return StoryPage.objects.get(pk=story.pk)
+
+    return make
+
+
+@pytest.fixture
+def make_published_story(make_story):
+    """Create a story its storyteller approved for the website as written, and publish it.
+
+    Her grant names the story's byline and allows its photo when it has one; ``scope`` adds
+    to or overrides what she chose (``valid_until``, ``channels``...).
+    """
+
+    def make(storyteller, scope=None, **fields):
+        return publish_as_written(make_story(storyteller, **fields), storyteller, **(scope or {}))
+
+    return make
+
+
+def publish_as_written(story, storyteller, **scope):
+    """The storyteller approves the story as written (its byline, its photo if it has one)."""
+    chosen = {"byline": story.byline_kind, "image_allowed": bool(story.image_id)}
+    approve(story, storyteller, **{**chosen, **scope})
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
+
+
+@pytest.fixture
+def make_campaign(campaign_index):
+    """A live website campaign, "Fair work", listing these stories in this order."""
+
+    from stories.models import CampaignPage, CampaignStory
+
+    def make(*stories, title="Fair work", slug="fair-work"):
+        campaign = CampaignPage(title=title, slug=slug, intro="<p>Intro</p>")
+        campaign.campaign_stories = [
+            CampaignStory(story=story, sort_order=order) for order, story in enumerate(stories)
+        ]
+        campaign_index.add_child(instance=campaign)
+        campaign.save_revision().publish()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def make_campaign_in_advisory_review(campaign_index, editor):
+    """A draft website campaign of these stories, sent by the editor to the advisory group."""
+    from advisory.signals import CAMPAIGN_WORKFLOW_NAME
+    from stories.models import CampaignPage, CampaignStory
+
+    def make(*stories, title, slug):
+        campaign = campaign_index.add_child(
+            instance=CampaignPage(
+                title=title,
+                slug=slug,
+                channel="website",
+                requires_advisory_review=True,
+                live=False,
+            )
+        )
+        for order, story in enumerate(stories):
+            CampaignStory.objects.create(campaign=campaign, story=story, sort_order=order)
+        campaign = CampaignPage.objects.get(pk=campaign.pk)
+        campaign.save_revision(user=editor)
+        Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
+        return CampaignPage.objects.get(pk=campaign.pk)
+
+    return make
+
+
+@pytest.fixture
+def amara_by_email(amara):
+    """Amara, who chose to be told by email, at amara@example.org."""
+    amara.user.email = "amara@example.org"
+    amara.user.save()
+    amara.contact_preference = amara.Contact.EMAIL
+    amara.save()
+    return amara
+
+
+def publish_scheduled():
+    """Run Wagtail's publish_scheduled, as cron does; return what it wrote to stderr."""
+    from django.core.management import call_command
+
+    errors = io.StringIO()
+    call_command("publish_scheduled", stdout=io.StringIO(), stderr=errors)
+    return errors.getvalue()

@@ -222,6 +222,20 @@ def test_the_project_packages_are_the_apps_of_this_repository():
     assert "wagtail" not in project_apps()
 
 
+def test_the_rules_read_this_repositorys_own_imports_and_settings():
+    # The control for the rules below: each asserts an absence, which an empty graph would
+    # satisfy too. Site → apps → core is the direction the design names.
+    assert {("sayso", "stories"), ("stories", "consent"), ("consent", "core")} <= set(
+        import_edges()
+    )
+    settings_modules = {
+        module
+        for _package, module, _path in project_modules()
+        if module.startswith("sayso.settings")
+    }
+    assert {"sayso.settings.base", "sayso.settings.production"} <= settings_modules
+
+
 # -- the rules -------------------------------------------------------------------------------
 
 

@@ -19,10 +19,10 @@ from compensation.models import Agreement, AgreementChange, AgreementIsFixed
 from core.exceptions import LedgerIsAppendOnly
 
 from tests.conftest import STORY_FEE
-from tests.integration.compensation.test_compensation import agree, pay
 from tests.integration.consent.test_publish_doors import text_of as admin_text
 from tests.integration.portal.test_portal import signed_in
 from tests.integration.portal.test_portal import text_of as portal_text
+from tests.money import agree, pay
 
 pytestmark = pytest.mark.django_db
 

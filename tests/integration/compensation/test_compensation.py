@@ -46,7 +46,7 @@ from core.crypto import encrypt
 from core.exceptions import LedgerIsAppendOnly
 from stories.models import StoryPage
 
-from tests.conftest import STORY_FEE, approve
+from tests.conftest import STORY_FEE, approve, publish_scheduled
 from tests.integration.consent.test_publish_doors import (
     api_client,
     bulk_publish_url,
@@ -60,6 +60,7 @@ from tests.integration.consent.test_publish_doors import (
 from tests.integration.consent.test_publish_doors import text_of as admin_text
 from tests.integration.portal.test_portal import signed_in
 from tests.integration.portal.test_portal import text_of as portal_text
+from tests.money import agree, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -73,28 +74,6 @@ CURRENCIES = ["GBP", "EUR", "JPY", "KWD", "NGN"]
 def in_currency(minor, currency):
     """An amount given in the currency's smallest unit (pence, yen, fils) as a Decimal."""
     return Decimal(minor).scaleb(-minor_units(currency))
-
-
-def pay(agreement, editor, amount, *, reference="", method=PaymentMethod.MOBILE_MONEY):
-    return services.record_payment(
-        agreement=agreement,
-        amount=Decimal(amount),
-        paid_on=today(),
-        method=method,
-        reference=reference,
-        recorded_by=editor,
-    )
-
-
-def agree(storyteller, editor, amount, currency="GBP", work=Work.SPEAKING, **fields):
-    return services.record_agreement(
-        storyteller=storyteller,
-        work=work,
-        amount=Decimal(amount),
-        currency=currency,
-        agreed_by=editor,
-        **fields,
-    )
 
 
 def reload_agreement(agreement):
@@ -692,19 +671,16 @@ def test_publish_scheduled_skips_a_story_with_no_payment_agreed_until_there_is_o
     an_hour_ago = timezone.now() - timedelta(hours=1)
     schedule(story, editor, an_hour_ago)
     approve(story, amara)
-    errors = io.StringIO()
 
-    call_command("publish_scheduled", stdout=io.StringIO(), stderr=errors)
+    errors = publish_scheduled()
 
     assert not is_live(story)
-    assert f"Not published: story {story.pk} (A story): {NO_PAYMENT_FOR_AMARA}" in (
-        errors.getvalue()
-    )
+    assert f"Not published: story {story.pk} (A story): {NO_PAYMENT_FOR_AMARA}" in errors
 
     agree_for(story, editor)
     schedule(StoryPage.objects.get(pk=story.pk), editor, an_hour_ago)
     approve(story, amara)
-    call_command("publish_scheduled", stdout=io.StringIO(), stderr=io.StringIO())
+    assert publish_scheduled() == ""
 
     assert is_live(story)
 

@@ -7,7 +7,6 @@ events, never with sleeps. The same tests run on SQLite (BEGIN IMMEDIATE) and Po
 
 import logging
 import threading
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -28,6 +27,7 @@ from stories.models import StoryPage
 from tests import portal_flow as flow
 from tests.conftest import approve, make_storyteller
 from tests.integration.portal.test_portal import form_data, text_of
+from tests.money import pay
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -94,14 +94,7 @@ def append_consent(story, storyteller):
 
 def append_payment(agreement, editor):
     def work(i):
-        money_services.record_payment(
-            agreement=agreement,
-            amount=Decimal("1.00"),
-            paid_on=date(2026, 1, 1),
-            method=PaymentMethod.BANK_TRANSFER,
-            recorded_by=editor,
-            reference=f"TX-{i}",
-        )
+        pay(agreement, editor, "1.00", method=PaymentMethod.BANK_TRANSFER, reference=f"TX-{i}")
 
     return work
 
@@ -365,100 +358,72 @@ def test_every_portal_decision_the_database_is_too_busy_for_gets_try_again(
 # -- Money rules are checked under the payments ledger's lock ----------------------------------
 
 
-def test_a_payment_racing_her_choice_not_to_be_paid_is_refused(paid_story, amara, editor):
+@pytest.mark.parametrize(
+    ("first", "refusal"),
+    [
+        ("decline", ["Amara chose not to be paid for this."]),
+        ("pay", ["Money was already paid for this. Talk with the editors about it."]),
+    ],
+    ids=[
+        "a payment racing her choice not to be paid",
+        "her choice not to be paid racing a payment",
+    ],
+)
+def test_of_a_payment_and_her_choice_not_to_be_paid_racing_the_second_is_refused(
+    first, refusal, paid_story, amara, editor
+):
     story, agreement = paid_story
-    decided, payment_started = threading.Event(), threading.Event()
+    actions = {
+        "decline": (
+            CompensationResponse,
+            lambda: money_services.choose_not_to_be_paid(
+                storyteller=amara, agreement=agreement, user=amara.user
+            ),
+        ),
+        "pay": (Payment, lambda: append_payment(agreement, editor)(0)),
+    }
+    (second,) = set(actions) - {first}
+    first_ledger, do_first = actions[first]
+    checked, second_started = threading.Event(), threading.Event()
     outcome = {}
-    original_check = CompensationResponse.check_before_append
+    original_check = first_ledger.check_before_append
 
     def check_then_wait(entry):
         original_check(entry)
-        # Her "no, thanks" has passed its checks and holds the lock; the payment starts now.
-        decided.set()
-        assert payment_started.wait(WAIT)
+        # The first has passed its checks and holds the payments ledger's lock; now the second.
+        checked.set()
+        assert second_started.wait(WAIT)
 
-    def decline():
+    def run_first():
         try:
-            money_services.choose_not_to_be_paid(
-                storyteller=amara, agreement=agreement, user=amara.user
-            )
-            outcome["declined"] = True
+            do_first()
+            outcome[first] = "done"
         finally:
             connection.close()
 
-    def pay():
+    def run_second():
         try:
-            assert decided.wait(WAIT)
-            payment_started.set()
-            append_payment(agreement, editor)(0)
-        except ValidationError as refusal:
-            outcome["payment_refused"] = refusal.messages
+            assert checked.wait(WAIT)
+            second_started.set()
+            actions[second][1]()
+        except ValidationError as refused:
+            outcome[second] = refused.messages
         finally:
             connection.close()
 
-    CompensationResponse.check_before_append = check_then_wait
+    first_ledger.check_before_append = check_then_wait
     try:
-        threads = [threading.Thread(target=decline), threading.Thread(target=pay)]
+        threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(WAIT)
     finally:
-        CompensationResponse.check_before_append = original_check
+        first_ledger.check_before_append = original_check
 
-    assert outcome == {
-        "declined": True,
-        "payment_refused": ["Amara chose not to be paid for this."],
-    }
-    assert not Payment.objects.filter(agreement=agreement).exists()
-    assert Agreement.objects.get(pk=agreement.pk).is_declined()
-
-
-def test_her_choice_not_to_be_paid_racing_a_payment_is_refused(paid_story, amara, editor):
-    story, agreement = paid_story
-    paid, decline_started = threading.Event(), threading.Event()
-    outcome = {}
-    original_check = Payment.check_before_append
-
-    def check_then_wait(entry):
-        original_check(entry)
-        paid.set()
-        assert decline_started.wait(WAIT)
-
-    def pay():
-        try:
-            append_payment(agreement, editor)(0)
-            outcome["paid"] = True
-        finally:
-            connection.close()
-
-    def decline():
-        try:
-            assert paid.wait(WAIT)
-            decline_started.set()
-            money_services.choose_not_to_be_paid(
-                storyteller=amara, agreement=agreement, user=amara.user
-            )
-        except ValidationError as refusal:
-            outcome["decline_refused"] = refusal.messages
-        finally:
-            connection.close()
-
-    Payment.check_before_append = check_then_wait
-    try:
-        threads = [threading.Thread(target=pay), threading.Thread(target=decline)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(WAIT)
-    finally:
-        Payment.check_before_append = original_check
-
-    assert outcome == {
-        "paid": True,
-        "decline_refused": ["Money was already paid for this. Talk with the editors about it."],
-    }
-    assert not Agreement.objects.get(pk=agreement.pk).is_declined()
+    assert outcome == {first: "done", second: refusal}
+    assert Payment.objects.filter(agreement=agreement).exists() == (first == "pay")
+    assert Agreement.objects.get(pk=agreement.pk).is_declined() == (first == "decline")
 
 
 def test_two_corrections_at_once_cannot_take_back_more_than_was_paid(paid_story, editor):

@@ -6,8 +6,6 @@ storyteller's receipt proves her decision existed.
 
 import io
 import json
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -25,6 +23,7 @@ from core.models import LedgerHead
 
 from tests.conftest import approve
 from tests.integration.portal.test_portal import text_of
+from tests.money import pay
 
 pytestmark = pytest.mark.django_db
 
@@ -58,14 +57,7 @@ def three_ledgers(make_story, amara, editor):
         )
     approve(story, amara)
     for reference in ("TX-1", "TX-2", "TX-3"):
-        money_services.record_payment(
-            agreement=agreement,
-            amount=Decimal("10.00"),
-            paid_on=date(2026, 1, 1),
-            method=PaymentMethod.CASH,
-            recorded_by=editor,
-            reference=reference,
-        )
+        pay(agreement, editor, "10.00", method=PaymentMethod.CASH, reference=reference)
     first = Payment.objects.order_by("sequence").first()
     money_services.confirm_agreement(agreement=agreement, user=amara.user)
     money_services.confirm_received(payment=first, user=amara.user)

@@ -59,16 +59,14 @@ def nadia(db):
 
 
 @pytest.fixture
-def nadias_story(make_story, nadia, review_workflow, editor):
-    story = make_story(
+def nadias_story(make_story_in_review, nadia):
+    return make_story_in_review(
         nadia,
         slug="crossing-at-malaba",
         title="Crossing at Malaba",
         summary="How the lorry driver hid me among sacks of maize.",
         body="<p>The checkpoint guards never opened the tarpaulin.</p>",
     )
-    review_workflow.start(story, editor)
-    return StoryPage.objects.get(pk=story.pk)
 
 
 def secrets_of(storyteller, story):

@@ -23,8 +23,8 @@ from tests.integration.images.test_images import (
     TELLTALE_BYTES,
     assert_carries_no_metadata,
     assert_nothing_leaks,
+    keep_upload_aside,
     telltale_photo,
-    upload,
 )
 
 pytestmark = pytest.mark.django_db
@@ -69,17 +69,6 @@ def test_files_cannot_be_swapped_in_bulk(photo):
         SaysoImage.objects.bulk_update([photo], ["file"])
 
     SaysoImage.objects.bulk_update([photo], ["title"])  # other fields still can be
-
-
-def keep_upload_aside(client):
-    """A multiple upload whose title (from a long file name) fails: Wagtail keeps the file."""
-    response = client.post(
-        reverse("wagtailimages:add_multiple"),
-        {"files[]": upload("jpeg"), "title": "x" * 300},
-    )
-    result = json.loads(response.content)
-    assert result["success"] is True and "uploaded_file_id" in result
-    return UploadedFile.objects.get(pk=result["uploaded_file_id"])
 
 
 def test_an_upload_kept_aside_is_on_disk_without_metadata(superuser_client):  # noqa: F811

@@ -15,9 +15,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from images.models import FileTakedown, SaysoImage, SaysoRendition
-from stories.models import StoryPage
 
-from tests.conftest import approve
 from tests.integration.images.test_images import admin_add, upload
 from tests.portal_flow import withdraw_in_portal
 
@@ -138,13 +136,10 @@ def uploaded_photo(s3, client, superuser):
 
 
 @pytest.fixture
-def live_story(make_story, amara, uploaded_photo):
-    story = make_story(
+def live_story(make_published_story, amara, uploaded_photo):
+    return make_published_story(
         amara, slug="the-harbour", title="The harbour", image=uploaded_photo, image_alt="A wall."
     )
-    approve(story, amara, image_allowed=True)
-    story.get_latest_revision().publish()
-    return StoryPage.objects.get(pk=story.pk)
 
 
 def image_addresses(html):

@@ -497,17 +497,12 @@ def test_the_seeded_sites_absolute_links_follow_the_configured_address(client):
 @pytest.mark.django_db
 @override_settings(WAGTAILADMIN_BASE_URL="http://127.0.0.1:8001")
 def test_emails_link_to_the_configured_address(
-    mailoutbox, make_story, amara, django_capture_on_commit_callbacks
+    mailoutbox, make_story, amara_by_email, django_capture_on_commit_callbacks
 ):
     from consent.notifications import notify_storyteller_ready
 
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-
     with django_capture_on_commit_callbacks(execute=True):
-        notify_storyteller_ready(make_story(amara))
+        notify_storyteller_ready(make_story(amara_by_email))
 
     assert len(mailoutbox) == 1
     assert "http://127.0.0.1:8001/my/" in mailoutbox[0].body

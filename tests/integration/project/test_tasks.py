@@ -1,6 +1,7 @@
 """Background work: queued in the database, run by the worker, retried with backoff until it
 succeeds or gives up, and every failure listed. The withdrawal itself never waits for it."""
 
+import io
 import smtplib
 from datetime import timedelta
 
@@ -68,27 +69,23 @@ def results(path_end):
 
 
 def failed_tasks(*args):
-    from io import StringIO
-
-    out = StringIO()
+    out = io.StringIO()
     call_command("failed_tasks", *args, stdout=out)
     return out.getvalue()
 
 
 @pytest.fixture
-def live_story(database_tasks, make_story, amara, photo, editor):
+def live_story(database_tasks, make_published_story, amara, photo, editor):
     """Amara's published story with a photo; the work publishing queued is done."""
     editor.email = "editor@example.org"
     editor.save()
-    story = make_story(
+    story = make_published_story(
         amara, slug="the-harbour", title="The harbour", image=photo, image_alt="A harbour wall."
     )
-    approve(story, amara, image_allowed=True)
-    story.get_latest_revision().publish()
     run_worker()
     DBTaskResult.objects.all().delete()
     mail.outbox.clear()
-    return StoryPage.objects.get(pk=story.pk)
+    return story
 
 
 def test_withdrawal_takes_the_story_down_at_once_while_its_side_work_waits_for_the_worker(
@@ -137,32 +134,24 @@ def test_withdrawal_takes_the_story_down_at_once_while_its_side_work_waits_for_t
     assert list(get_search_backend().search("harbour", StoryPage)) == []
 
 
-def test_a_queued_email_holds_no_address(database_tasks, live_story, amara):
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
+def test_a_queued_email_holds_no_address(database_tasks, live_story, amara_by_email):
 
     notify_storyteller_ready(live_story)
 
     (queued,) = results("email_users")
     assert "@" not in str(queued.args_kwargs)
-    assert queued.args_kwargs["args"][0] == [amara.user.pk]
+    assert queued.args_kwargs["args"][0] == [amara_by_email.user.pk]
     run_worker()
     assert [message.to for message in mail.outbox] == [["amara@example.org"]]
 
 
 def test_a_storyteller_who_stopped_email_before_it_was_sent_gets_none(
-    database_tasks, live_story, amara
+    database_tasks, live_story, amara_by_email
 ):
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     notify_storyteller_ready(live_story)
 
-    amara.contact_preference = Storyteller.Contact.NONE
-    amara.save()
+    amara_by_email.contact_preference = Storyteller.Contact.NONE
+    amara_by_email.save()
     run_worker()
 
     assert mail.outbox == []
@@ -172,12 +161,8 @@ def test_a_storyteller_who_stopped_email_before_it_was_sent_gets_none(
 
 
 def test_an_email_the_server_refuses_is_retried_until_it_goes_through(
-    database_tasks, flaky_email, live_story, amara
+    database_tasks, flaky_email, live_story, amara_by_email
 ):
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     flaky_email.failures_left = 2
 
     notify_storyteller_ready(live_story)
@@ -197,12 +182,8 @@ def test_an_email_the_server_refuses_is_retried_until_it_goes_through(
     assert "amara@" not in listed
 
 
-def test_retries_back_off(database_tasks, flaky_email, live_story, amara):
+def test_retries_back_off(database_tasks, flaky_email, live_story, amara_by_email):
     database_tasks.SAYSO_TASK_RETRY_SECONDS = 30
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     flaky_email.failures_left = 5
 
     notify_storyteller_ready(live_story)
@@ -223,13 +204,9 @@ def test_retries_back_off(database_tasks, flaky_email, live_story, amara):
     assert third.run_after - timezone.now() > timedelta(seconds=55)
 
 
-def test_an_email_that_never_goes_through_is_given_up_and_listed(
-    database_tasks, flaky_email, live_story, amara
+def test_an_email_that_never_goes_through_is_given_up_and_listed_without_any_address(
+    database_tasks, flaky_email, live_story, amara_by_email
 ):
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     flaky_email.failures_left = 100
 
     notify_storyteller_ready(live_story)
@@ -241,36 +218,18 @@ def test_an_email_that_never_goes_through_is_given_up_and_listed(
     assert attempts[-1].exception_class_path == "core.tasks.GaveUp"
     assert DBTaskResult.objects.ready().count() == 0
 
+    report = io.StringIO()
     with pytest.raises(CommandError, match="1 task"):
-        failed_tasks()
+        call_command("failed_tasks", stdout=report)
+    assert "consent.notifications.email_users" in report.getvalue()
+    assert "SMTPServerDisconnected on each of 4 attempt(s)" in report.getvalue()
+    assert "@" not in report.getvalue()
 
     # Once the server is back, an operator queues it again from the report.
     flaky_email.failures_left = 0
     failed_tasks("--retry", str(attempts[-1].pk))
     run_worker()
     assert [message.to for message in mail.outbox] == [["amara@example.org"]]
-
-
-def test_the_report_lists_the_give_up_without_any_address(
-    database_tasks, flaky_email, live_story, amara
-):
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
-    flaky_email.failures_left = 100
-    notify_storyteller_ready(live_story)
-    run_worker()
-
-    from io import StringIO
-
-    out = StringIO()
-    with pytest.raises(CommandError):
-        call_command("failed_tasks", stdout=out)
-    report = out.getvalue()
-    assert "consent.notifications.email_users" in report
-    assert "SMTPServerDisconnected on each of 4 attempt(s)" in report
-    assert "@" not in report
 
 
 def test_a_storage_that_refuses_to_delete_is_recorded_and_retried_by_the_task(
@@ -376,17 +335,13 @@ def _database_url():
 
 
 def test_a_worker_in_its_own_process_sends_what_the_site_queued(
-    database_tasks, live_story, amara, tmp_path
+    database_tasks, live_story, amara_by_email, tmp_path
 ):
     import subprocess
     import sys
 
     from django.conf import settings
 
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     notify_storyteller_ready(live_story)
     (queued,) = results("email_users")
     assert queued.status == "READY"
@@ -431,19 +386,14 @@ class RefusingEmailBackend(LocmemBackend):
 
 
 def test_the_worker_logs_a_refused_email_without_the_address(
-    database_tasks, settings, live_story, amara
+    database_tasks, settings, live_story, amara_by_email
 ):
-    import io
     import logging
 
     from sayso.logs import PrivateFormatter
 
     settings.EMAIL_BACKEND = "tests.integration.project.test_tasks.RefusingEmailBackend"
     settings.SAYSO_TASK_MAX_ATTEMPTS = 2
-    amara.user.email = "amara@example.org"
-    amara.user.save()
-    amara.contact_preference = Storyteller.Contact.EMAIL
-    amara.save()
     notify_storyteller_ready(live_story)
 
     # The formatter every log line goes through in every environment (settings/base.py).

@@ -26,41 +26,17 @@ from images.services import take_down_renditions
 from stories import cache as page_cache
 from stories.models import PendingPurge, StoryPage
 
+from tests.caches import CLOSED_PORT, needs_redis, redis_caches
 from tests.conftest import approve
 
-CLOSED_PORT_REDIS = {
-    "default": {
-        "BACKEND": "sayso.cache_backends.FailOpenRedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
-    }
-}
-TEST_REDIS_URL = os.environ.get("SAYSO_TEST_REDIS_URL", "")
-needs_redis = pytest.mark.skipif(
-    not TEST_REDIS_URL,
-    reason="needs a Redis server: set SAYSO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/1)",
-)
-
-
-def redis_caches():
-    return {
-        "default": {
-            "BACKEND": "sayso.cache_backends.FailOpenRedisCache",
-            "LOCATION": TEST_REDIS_URL,
-            "KEY_PREFIX": "sayso-test",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
-        }
-    }
+CLOSED_PORT_REDIS = redis_caches(CLOSED_PORT)
 
 
 @pytest.fixture
-def live_story(make_story, amara, photo):
-    story = make_story(
+def live_story(make_published_story, amara, photo):
+    return make_published_story(
         amara, slug="harbour", title="The harbour", image=photo, image_alt="A harbour wall."
     )
-    approve(story, amara, image_allowed=True)
-    story.get_latest_revision().publish()
-    return StoryPage.objects.get(pk=story.pk)
 
 
 @pytest.fixture

@@ -16,6 +16,16 @@ from tests.conftest import approve
 pytestmark = pytest.mark.django_db
 
 
+# What an editor sends after reading the consent form aloud, with a witness in the room.
+GRANTED_IN_PERSON = {
+    "decision": "granted",
+    "witness_name": "Grace Ofori",
+    "channels": ["website"],
+    "byline": "pseudonym",
+    "until": "withdrawn",
+}
+
+
 def _record(client, story, **data):
     return client.post(reverse("consent_record_in_person", args=[story.pk]), data)
 
@@ -26,15 +36,7 @@ def test_an_editor_records_consent_given_in_person_before_a_witness(
     story = make_story(amara)
     client.force_login(editor)
 
-    response = _record(
-        client,
-        story,
-        decision="granted",
-        witness_name="Grace Ofori",
-        channels=["website"],
-        byline="pseudonym",
-        until="withdrawn",
-    )
+    response = _record(client, story, **GRANTED_IN_PERSON)
 
     assert response.status_code == 302
     entry = ConsentEntry.objects.get(story=story)
@@ -49,17 +51,10 @@ def test_an_in_person_record_needs_a_witness(client, make_story, amara, editor):
     story = make_story(amara)
     client.force_login(editor)
 
-    response = _record(
-        client,
-        story,
-        decision="granted",
-        witness_name="",
-        channels=["website"],
-        byline="pseudonym",
-        until="withdrawn",
-    )
+    response = _record(client, story, **{**GRANTED_IN_PERSON, "witness_name": ""})
 
     assert response.status_code == 200
+    assert response.context["form"].errors == {"witness_name": ["This field is required."]}
     assert not ConsentEntry.objects.exists()
 
 
@@ -70,15 +65,7 @@ def test_after_a_withdrawal_an_editor_cannot_record_consent_again(
     _record(client, published_story, decision="withdrawn", witness_name="Grace Ofori")
     assert client.get("/stories/published/").status_code == 410
 
-    response = _record(
-        client,
-        published_story,
-        decision="granted",
-        witness_name="Grace Ofori",
-        channels=["website"],
-        byline="pseudonym",
-        until="withdrawn",
-    )
+    response = _record(client, published_story, **GRANTED_IN_PERSON)
 
     assert response.status_code == 200
     assert "Only the storyteller can give consent again" in response.content.decode()

@@ -16,19 +16,17 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
-from wagtail.models import Workflow
 
 from advisory import services as advisory_services
 from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
-from advisory.signals import CAMPAIGN_WORKFLOW_NAME
 from compensation import services as compensation_services
-from compensation.models import PaymentMethod, Work
+from compensation.models import PaymentMethod
 from consent import services
 from consent.selectors import today
-from stories.models import CampaignPage, CampaignStory
 from workspace.spreadsheets import FORMULA_STARTS, neutralise_cell
 
 from tests.conftest import approve, make_storyteller
+from tests.money import agree, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +41,7 @@ CONTROL = "Spring\x0bpanel\x01"
 
 
 @pytest.fixture
-def hostile(make_story, campaign_index, review_workflow, editor):
+def hostile(make_story, make_campaign_in_advisory_review, review_workflow, editor):
     """Every field an export shows, filled with a formula, and a correction of a payment."""
     storyteller = make_storyteller(PSEUDONYM, "hostile")
     story = make_story(storyteller, slug="hostile", title=TITLE)
@@ -51,50 +49,24 @@ def hostile(make_story, campaign_index, review_workflow, editor):
     services.open_review(story)
     approve(story, storyteller, channels=("website", "press"))
     story.get_latest_revision().publish()
-    agreement = compensation_services.record_agreement(
-        storyteller=storyteller,
-        work=Work.SPEAKING,
-        amount=Decimal("40.00"),
-        currency="GBP",
-        agreed_by=editor,
-        description=DESCRIPTION,
-    )
-    payment = compensation_services.record_payment(
-        agreement=agreement,
-        amount=Decimal("45.00"),
+    agreement = agree(storyteller, editor, "40.00", description=DESCRIPTION)
+    payment = pay(
+        agreement,
+        editor,
+        "45.00",
         paid_on=today() - timedelta(days=1),
         method=PaymentMethod.BANK_TRANSFER,
-        recorded_by=editor,
         reference=REFERENCE,
     )
     compensation_services.reverse_payment(
         payment=payment, amount=Decimal("20.00"), reason="Paid twice", recorded_by=editor
     )
 
-    compensation_services.record_agreement(
-        storyteller=storyteller,
-        work=Work.SPEAKING,
-        amount=Decimal("10.00"),
-        currency="GBP",
-        agreed_by=editor,
-        description=CONTROL,
-    )
+    agree(storyteller, editor, "10.00", description=CONTROL)
 
     member = make_storyteller(MEMBER, "hostile-member")
     member.user.groups.add(Group.objects.get(name=ADVISORY_GROUP))
-    campaign = campaign_index.add_child(
-        instance=CampaignPage(
-            title=CAMPAIGN,
-            slug="hostile-campaign",
-            channel="website",
-            requires_advisory_review=True,
-            live=False,
-        )
-    )
-    CampaignStory.objects.create(campaign=campaign, story=story, sort_order=0)
-    campaign = CampaignPage.objects.get(pk=campaign.pk)
-    campaign.save_revision(user=editor)
-    Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
+    campaign = make_campaign_in_advisory_review(story, title=CAMPAIGN, slug="hostile-campaign")
     review = AdvisoryReviewTaskState.objects.get(workflow_state__object_id=str(campaign.pk))
     advisory_services.approve_campaign(review=review, user=member.user)
     return story

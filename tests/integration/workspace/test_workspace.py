@@ -18,12 +18,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import TaskState, Workflow
+from wagtail.models import TaskState
 from wagtail.test.utils.form_data import querydict_from_html
 
 from advisory.exceptions import AdvisoryReviewRequired, NotAnAdvisoryMember
 from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
-from advisory.signals import CAMPAIGN_WORKFLOW_NAME
 from compensation import services as compensation_services
 from compensation.models import PaymentMethod, PaymentPreference, Work
 from consent import services
@@ -32,6 +31,7 @@ from consent.selectors import today
 from stories.models import CampaignPage, CampaignStory, StoryPage
 from workspace import selectors
 
+from tests import money
 from tests.conftest import PASSWORD, approve, make_storyteller
 
 pytestmark = pytest.mark.django_db
@@ -661,22 +661,9 @@ def advisory_member(db):
 
 
 @pytest.fixture
-def campaign_in_review(campaign_index, press_story, editor):
+def campaign_in_review(make_campaign_in_advisory_review, press_story):
     """A campaign that needs the advisory group's review, sent to it by the editor."""
-    campaign = campaign_index.add_child(
-        instance=CampaignPage(
-            title="Advised campaign",
-            slug="advised",
-            channel="website",
-            requires_advisory_review=True,
-            live=False,
-        )
-    )
-    CampaignStory.objects.create(campaign=campaign, story=press_story, sort_order=0)
-    campaign = CampaignPage.objects.get(pk=campaign.pk)
-    campaign.save_revision(user=editor)
-    Workflow.objects.get(name=CAMPAIGN_WORKFLOW_NAME).start(campaign, editor)
-    return CampaignPage.objects.get(pk=campaign.pk)
+    return make_campaign_in_advisory_review(press_story, title="Advised campaign", slug="advised")
 
 
 def portal_client(person):
@@ -691,6 +678,15 @@ def decision_form(response, action):
     assert form is not None, f"no form posting to {action}"
     data = querydict_from_html(str(form))
     return {key: data.getlist(key) for key in data}
+
+
+def member_approves(member, campaign):
+    """The member opens the campaign in the portal and approves it, as her browser would."""
+    client = portal_client(member)
+    page = client.get(reverse("portal:advisory_campaign", args=[campaign.pk]))
+    action = reverse("portal:advisory_approve", args=[campaign.pk])
+    response = client.post(action, decision_form(page, action))
+    assert response.status_code == 302
 
 
 def review_state(campaign):
@@ -811,10 +807,7 @@ def test_a_campaign_that_needs_advisory_review_cannot_be_published_without_it(
 def test_after_member_approval_and_editors_sign_off_the_campaign_goes_live(
     editor_client, advisory_member, campaign_in_review
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
 
     campaign = CampaignPage.objects.get(pk=campaign_in_review.pk)
     sign_off = campaign.current_workflow_task_state
@@ -829,10 +822,7 @@ def test_after_member_approval_and_editors_sign_off_the_campaign_goes_live(
 def test_an_edit_after_the_advisory_approval_needs_a_new_approval(
     advisory_member, campaign_in_review, editor
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
     campaign = CampaignPage.objects.get(pk=campaign_in_review.pk)
     campaign.intro = "<p>Words the group never read.</p>"
     revision = campaign.save_revision(user=editor)
@@ -860,24 +850,20 @@ def days_ago(days):
 
 
 def agree(storyteller, editor, amount, currency, *, agreed, work=Work.SPEAKING, about=""):
-    return compensation_services.record_agreement(
-        storyteller=storyteller,
+    return money.agree(
+        storyteller,
+        editor,
+        amount,
+        currency,
         work=work,
-        amount=Decimal(amount),
-        currency=currency,
-        agreed_by=editor,
         description=about,
         agreed_on=days_ago(agreed),
     )
 
 
 def pay(agreement, editor, amount, *, paid):
-    return compensation_services.record_payment(
-        agreement=agreement,
-        amount=Decimal(amount),
-        paid_on=days_ago(paid),
-        method=PaymentMethod.BANK_TRANSFER,
-        recorded_by=editor,
+    return money.pay(
+        agreement, editor, amount, paid_on=days_ago(paid), method=PaymentMethod.BANK_TRANSFER
     )
 
 
@@ -939,11 +925,19 @@ def test_home_shows_compensation_owed_per_currency_oldest_agreement_first(
     assert words(panel.select_one("h2")) == "Compensation owed (3)"
 
 
-def test_compensation_owed_is_shown_only_to_people_who_may_see_payments(client, money_owed):
+@pytest.fixture
+def moderator(db):
+    """Staff who moderate stories, and may neither see payments nor record agreements."""
     from django.contrib.auth import get_user_model
 
     moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
     moderator.groups.add(Group.objects.get(name="Moderators"))
+    return moderator
+
+
+def test_compensation_owed_is_shown_only_to_people_who_may_see_payments(
+    client, money_owed, moderator
+):
     client.force_login(moderator)
 
     response = client.get(reverse("wagtailadmin_home"))
@@ -1057,19 +1051,6 @@ def test_compensation_report_lists_each_agreement_and_its_exports_match_the_list
         assert "Okonkwo" not in body and "SECRET" not in body
 
 
-def test_only_people_who_may_see_payments_open_the_compensation_report(client, money_owed, amara):
-    from django.contrib.auth import get_user_model
-
-    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    # Wagtail sends staff without the right to its dashboard; a storyteller, to her portal.
-    for person, sent_to in ((moderator, "wagtailadmin_home"), (amara.user, "portal:home")):
-        client.force_login(person)
-        response = client.get(reverse("workspace_compensation"))
-        assert response.status_code == 302 and response["Location"] == reverse(sent_to)
-        assert "Radio interview" not in response.content.decode()
-
-
 def storyteller_named(pseudonym):
     from consent.models import Storyteller
 
@@ -1144,10 +1125,7 @@ def test_story_editor_side_panel_shows_the_storys_compensation_beside_its_consen
 def test_an_editor_records_a_members_advisory_review_as_paid_advisory_work(
     editor_client, advisory_member, campaign_in_review
 ):
-    client = portal_client(advisory_member)
-    page = client.get(reverse("portal:advisory_campaign", args=[campaign_in_review.pk]))
-    action = reverse("portal:advisory_approve", args=[campaign_in_review.pk])
-    client.post(action, decision_form(page, action))
+    member_approves(advisory_member, campaign_in_review)
 
     report = soup_of(editor_client.get(reverse("workspace_advisory_reviews")))
     (row,) = report.select("table.listing tbody tr")
@@ -1168,12 +1146,19 @@ def test_an_editor_records_a_members_advisory_review_as_paid_advisory_work(
     assert agreement.total == Decimal("50.00")
 
 
-def test_only_people_who_record_agreements_open_the_advisory_reviews_report(client, amara):
-    from django.contrib.auth import get_user_model
+@pytest.mark.parametrize("report", ["workspace_compensation", "workspace_advisory_reviews"])
+@pytest.mark.parametrize(
+    ("person", "sent_to"),
+    # Wagtail sends staff without the right to its dashboard; a storyteller, to her portal.
+    [("moderator", "wagtailadmin_home"), ("amara", "portal:home")],
+)
+def test_staff_without_the_right_and_storytellers_are_sent_away_from_the_money_reports(
+    client, request, money_owed, report, person, sent_to
+):
+    person = request.getfixturevalue(person)
+    client.force_login(getattr(person, "user", person))
 
-    moderator = get_user_model().objects.create_user("moderator", password=PASSWORD)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    for person, sent_to in ((moderator, "wagtailadmin_home"), (amara.user, "portal:home")):
-        client.force_login(person)
-        response = client.get(reverse("workspace_advisory_reviews"))
-        assert response.status_code == 302 and response["Location"] == reverse(sent_to)
+    response = client.get(reverse(report))
+
+    assert response.status_code == 302 and response["Location"] == reverse(sent_to)
+    assert "Radio interview" not in response.content.decode()
