@@ -7,3 +7,6 @@ class AdvisoryConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (signal receivers)
+        from .notifications import replace_wagtail_submission_email
+
+        replace_wagtail_submission_email()

@@ -3,9 +3,11 @@
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Task, TaskState
+from wagtail.models import AbstractGroupApprovalTask, Task, TaskState
 
-from .exceptions import NotAnAdvisoryMember
+from core.hashing import require_what_was_read
+
+from .exceptions import CampaignChangedWhileRead, NotAnAdvisoryMember
 
 ADVISORY_GROUP = "Survivor advisory group"
 
@@ -29,32 +31,50 @@ class AdvisoryReviewTaskState(TaskState):
         verbose_name = _("advisory review")
 
     def approve(self, user=None, update=True, comment="", read_hash=None, **kwargs):
-        from .exceptions import CampaignChangedWhileRead
-        from .selectors import campaign_content_hash, review_content, review_hash
+        """A member approves; read_hash (selectors.review_hash) is what they were shown."""
+        from .selectors import campaign_content_hash
 
         self._check_member(user)
         version = self.revision.as_object()
-        shown = review_content(version)
-        # What they read must be what they approve: a change in between (an editor's edit,
-        # a story withdrawn or re-approved) means they read it again.
-        if read_hash is not None and review_hash(shown) != read_hash:
-            raise CampaignChangedWhileRead("The campaign changed while the member was reading it.")
+        shown = self._check_read(version, read_hash)
         self.content_hash = campaign_content_hash(version)
         self.shown_stories = shown["stories"]
         self.save(update_fields=["content_hash", "shown_stories"])
         return super().approve(user=user, update=update, comment=comment, **kwargs)
 
-    def reject(self, user=None, update=True, comment="", **kwargs):
+    def reject(self, user=None, update=True, comment="", read_hash=None, **kwargs):
+        """A member asks for changes to what they were shown (read_hash, as for approve)."""
         self._check_member(user)
+        self._check_read(self.revision.as_object(), read_hash)
         return super().reject(user=user, update=update, comment=comment, **kwargs)
+
+    def _check_read(self, version, read_hash):
+        """What the member is shown of this version, if it is what they read (else raise)."""
+        from .selectors import review_content, review_hash
+
+        shown = review_content(version)
+        # An editor's edit, or a story withdrawn or approved again meanwhile, differs.
+        require_what_was_read(
+            read_hash,
+            review_hash(shown),
+            CampaignChangedWhileRead("The campaign changed while the member was reading it."),
+        )
+        return shown
 
     def _check_member(self, user):
         if not self.task.specific.is_member(user):
             raise NotAnAdvisoryMember("Only members of the advisory group can finish this review.")
 
 
-class AdvisoryReviewTask(Task):
-    """Waits for a member of the survivor advisory group to read a campaign and decide."""
+class AdvisoryReviewTask(AbstractGroupApprovalTask):
+    """Waits for a member of the survivor advisory group to read a campaign and decide.
+
+    Wagtail's group approval task, with one difference: members are survivors who review in
+    their own space on the site, never in the admin. So they get no admin actions, no editor
+    access and no say over the page's lock, and superusers, who moderate every Wagtail group
+    task, cannot finish this one (advisory.apps also keeps Wagtail's "submitted" email, with
+    its admin links, from going to members and superusers).
+    """
 
     groups = models.ManyToManyField(
         Group,
@@ -63,23 +83,29 @@ class AdvisoryReviewTask(Task):
     )
 
     task_state_class = AdvisoryReviewTaskState
-    admin_form_fields = [*Task.admin_form_fields, "groups"]
 
     class Meta:
         verbose_name = _("survivor advisory review")
         verbose_name_plural = _("survivor advisory reviews")
 
     def is_member(self, user):
-        """True when user belongs to one of this task's advisory groups."""
+        """True when user is an active, signed-in member of one of this task's groups."""
         if user is None or not user.is_authenticated or not user.is_active:
             return False
-        return user.groups.filter(pk__in=self.groups.values("pk")).exists()
+        return self._user_in_groups(user)
 
-    # Members review in the portal, never in the admin: no admin actions, no editor lock.
+    def start(self, workflow_state, user=None):
+        # Wagtail unlocks a page locked by someone outside the groups, so that they can edit
+        # it; members never edit in the admin, so an editor's lock stays.
+        return Task.start(self, workflow_state, user=user)
+
     def user_can_access_editor(self, obj, user):
         return False
 
     def locked_for_user(self, obj, user):
+        return False
+
+    def user_can_lock(self, obj, user):
         return False
 
     def get_actions(self, obj, user):
@@ -88,7 +114,7 @@ class AdvisoryReviewTask(Task):
     def get_task_states_user_can_moderate(self, user, **kwargs):
         if not self.is_member(user):
             return TaskState.objects.none()
-        return TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS, task=self.task_ptr)
+        return super().get_task_states_user_can_moderate(user, **kwargs)
 
     @classmethod
     def get_description(cls):

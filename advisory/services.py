@@ -20,10 +20,10 @@ def approve_campaign(*, review, user, comment="", read_hash=None):
 @retrying
 @transaction.atomic
 def ask_for_changes(*, review, user, comment, read_hash=None):
-    """A member sends the campaign back to the editors with their comment."""
+    """A member sends the campaign, as they read it, back to the editors with their comment."""
     review = review.specific
     if not comment.strip():
         raise ValueError("Say what should change.")
     if not review.task.specific.is_member(user):
         raise NotAnAdvisoryMember("Only members of the advisory group can comment.")
-    return review.reject(user=user, comment=comment.strip())
+    return review.reject(user=user, comment=comment.strip(), read_hash=read_hash)

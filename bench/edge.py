@@ -22,14 +22,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.stack import Stack, stack_environment, wait_for_port  # noqa: E402
+from deploy.stack import Stack, readers_asking, stack_environment, wait_for_port  # noqa: E402
 
 EDGE = int(os.environ.get("BENCH_EDGE_PORT", 8100))
 APP, UNCACHED_APP, NGINX = EDGE + 1, EDGE + 2, EDGE + 3
@@ -89,44 +88,21 @@ def measure(port, path, runs, duration):
 
 
 def withdrawal(stack, slug, readers=8):
-    path = f"/stories/{slug}/"
-    answers, lock, stop = [], threading.Lock(), threading.Event()
-
-    def reader():
-        conn = http.client.HTTPConnection("127.0.0.1", EDGE, timeout=60)
-        mine = []
-        while not stop.is_set():
-            sent = time.monotonic()
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            mine.append((sent, time.monotonic(), response.status))
-        conn.close()
-        with lock:
-            answers.extend(mine)
-
-    threads = [threading.Thread(target=reader) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    try:
+    with readers_asking(EDGE, f"/stories/{slug}/", readers) as answers:
         time.sleep(1)
         out = stack.helper("withdraw", slug).stdout
         time.sleep(1)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
     asked = float(re.search(r"asked ([\d.]+)", out).group(1))
     visible = float(re.search(r"visible ([\d.]+)", out).group(1))
     committed = float(re.search(r"committed ([\d.]+)", out).group(1))
     # Every request sent after the commit (the withdrawing process's first on_commit hook,
     # same clock), and those sent before its purges after commit were done.
-    after = [a for a in answers if a[0] >= visible]
-    stale = sum(1 for a in after if a[2] == 200)
-    window = [a for a in answers if visible <= a[0] < committed]
-    in_window = sum(1 for a in window if a[2] == 200)
-    first_gone = min((a[1] for a in answers if a[2] == 410), default=float("nan"))
-    last_ok = max((a[1] for a in answers if a[2] == 200), default=asked)
+    after = [a for a in answers if a.sent >= visible]
+    stale = sum(1 for a in after if a.status == 200)
+    window = [a for a in answers if visible <= a.sent < committed]
+    in_window = sum(1 for a in window if a.status == 200)
+    first_gone = min((a.answered for a in answers if a.status == 410), default=float("nan"))
+    last_ok = max((a.answered for a in answers if a.status == 200), default=asked)
     return {
         "commit_ms": (visible - asked) * 1000,
         "purged_ms": (committed - visible) * 1000,

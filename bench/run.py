@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from deploy.stack import readers_asking  # noqa: E402
+
 # Another benchmark may be running on this machine: BENCH_PORT picks a free port.
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 
@@ -197,37 +200,16 @@ def measure_withdrawal(story, connections):
     answer is 410 and how many 200s were given for requests sent after the commit."""
     from consent import services
 
-    path = f"/stories/{story.slug}/"
-    answers, lock, stop = [], threading.Lock(), threading.Event()
-
-    def reader():
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-        mine = []
-        while not stop.is_set():
-            sent = time.perf_counter()
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            mine.append((sent, time.perf_counter(), response.status))
-        conn.close()
-        with lock:
-            answers.extend(mine)
-
-    threads = [threading.Thread(target=reader) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    time.sleep(1)  # under load, every worker serving the story from its cache
-    asked = time.perf_counter()
-    services.withdraw_story(story=story, user=story.storyteller.user)
-    committed = time.perf_counter()
-    time.sleep(1)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    after = [a for a in answers if a[0] >= committed]
-    stale = [a for a in after if a[2] == 200]
-    last_ok = max((a[1] for a in answers if a[2] == 200), default=asked)
-    first_gone = min((a[1] for a in answers if a[2] == 410), default=float("nan"))
+    with readers_asking(PORT, f"/stories/{story.slug}/", connections, timeout=120) as answers:
+        time.sleep(1)  # under load, every worker serving the story from its cache
+        asked = time.monotonic()
+        services.withdraw_story(story=story, user=story.storyteller.user)
+        committed = time.monotonic()
+        time.sleep(1)
+    after = [a for a in answers if a.sent >= committed]
+    stale = [a for a in after if a.status == 200]
+    last_ok = max((a.answered for a in answers if a.status == 200), default=asked)
+    first_gone = min((a.answered for a in answers if a.status == 410), default=float("nan"))
     print(
         f"withdrawal under load ({connections} readers): commit took "
         f"{(committed - asked) * 1000:.0f} ms; first 410 after "

@@ -271,6 +271,13 @@ class LatestDecision:
     def superseded_hash(self, digest):
         return digest in self.older_hashes
 
+    @property
+    def grant_in_force(self):
+        """Her newest grant, unless she withdrew after it or it was recorded as ended."""
+        if self.withdrawal is not None or self.expiry is not None:
+            return None
+        return self.grant
+
 
 def latest_decision(entries):
     """Read a story's ledger entries (newest first) the one way the rule reads them."""
@@ -503,9 +510,9 @@ def grants_in_force(story_ids=None):
         by_story.setdefault(entry.story_id, []).append(entry)
     in_force = {}
     for story_id, story_entries in by_story.items():
-        decision = latest_decision(story_entries)
-        if decision.grant and decision.withdrawal is None and decision.expiry is None:
-            in_force[story_id] = decision.grant
+        grant = latest_decision(story_entries).grant_in_force
+        if grant is not None:
+            in_force[story_id] = grant
     return in_force
 
 
@@ -776,30 +783,26 @@ def earlier_version(story, storyteller, since, current):
             return None, None
         return _existing_revision(reading.revision_id), reading.last_read_at
     if since == "asked":
-        revision = revision_she_asked_to_change(story)
-        entry = (
-            ConsentEntry.objects.filter(
-                story_id=story.pk,
-                decision=ConsentEntry.Decision.CHANGES_REQUESTED,
-                revision_id=revision.pk if revision else None,
-            )
-            .order_by("-sequence")
-            .first()
+        return _decided_on(
+            story, revision_she_asked_to_change(story), ConsentEntry.Decision.CHANGES_REQUESTED
         )
-        return revision, entry.created_at if entry else None
     if since == "approved":
-        revision = last_approved_revision(story)
-        entry = (
-            ConsentEntry.objects.filter(
-                story_id=story.pk,
-                decision=ConsentEntry.Decision.GRANTED,
-                revision_id=revision.pk if revision else None,
-            )
-            .order_by("-sequence")
-            .first()
-        )
-        return revision, entry.created_at if entry else None
+        return _decided_on(story, last_approved_revision(story), ConsentEntry.Decision.GRANTED)
     return None, None
+
+
+def _decided_on(story, revision, decision):
+    """(revision, when she last made this decision on it); the date is None if she never did."""
+    entry = (
+        ConsentEntry.objects.filter(
+            story_id=story.pk,
+            decision=decision,
+            revision_id=revision.pk if revision else None,
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    return revision, entry.created_at if entry else None
 
 
 def replaced_while_reading(story, revision):

@@ -21,7 +21,7 @@ from wagtail.actions.unpublish_page import UnpublishPageAction
 from wagtail.models import Page, TaskState
 
 from core.db import retrying
-from core.hashing import sha256_hex
+from core.hashing import require_what_was_read, sha256_hex
 from core.in_person import witness_named
 
 from .exceptions import (
@@ -46,6 +46,7 @@ from .selectors import (
     publication_verdict,
     replaced_while_reading,
     revision_content_hash,
+    story_decision,
     today,
 )
 from .signals import private_words_changed, story_taken_down
@@ -144,10 +145,10 @@ def _hash_of_what_she_read(story, revision, expected_hash):
     version meanwhile (send_new_version_to_storyteller), she is no longer asked about it.
     """
     digest = revision_content_hash(revision)
-    if expected_hash is not None and (
-        digest != expected_hash or replaced_while_reading(story, revision)
-    ):
-        raise StoryChanged(_("The story changed while you were reading it."))
+    changed = StoryChanged(_("The story changed while you were reading it."))
+    require_what_was_read(expected_hash, digest, changed)
+    if expected_hash is not None and replaced_while_reading(story, revision):
+        raise changed
     return digest
 
 
@@ -346,14 +347,10 @@ def places_she_can_stop(story):
     Only a grant still in force can be narrowed: after a withdrawal, an expiry or her request
     for changes to those same words, a narrowed copy of the grant would bring them back.
     """
-    from .selectors import latest_decision
-
-    decision = latest_decision(story.consent_entries.order_by("-sequence"))
-    grant = decision.grant
+    decision = story_decision(story)
+    grant = decision.grant_in_force
     if (
         grant is None
-        or decision.withdrawal is not None
-        or decision.expiry is not None
         or decision.changes_requested
         or (grant.valid_until and grant.valid_until < today())
         or len(grant.channels) < 2
@@ -569,17 +566,8 @@ def _expire_story_grants(story, on_day):
     Only the newest grant counts (selectors.latest_decision), so only it can expire; one
     already followed by an expiry or a withdrawal is left alone.
     """
-    from .selectors import latest_decision
-
-    decision = latest_decision(story.consent_entries.order_by("-sequence"))
-    grant = decision.grant
-    if (
-        grant is None
-        or decision.withdrawal is not None
-        or decision.expiry is not None
-        or not grant.valid_until
-        or grant.valid_until >= on_day
-    ):
+    grant = story_decision(story).grant_in_force
+    if grant is None or not grant.valid_until or grant.valid_until >= on_day:
         return []
     return [
         _append(

@@ -21,6 +21,7 @@ they run in a separate process against the stack's database:
 
 import atexit
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -28,8 +29,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 VARNISH_DIR = ROOT / "deploy" / "varnish"
@@ -57,6 +60,50 @@ def wait_for_port(port, timeout=60, process=None):
                 return
         time.sleep(0.1)
     raise RuntimeError(f"nothing answered on port {port} within {timeout}s")
+
+
+class Answer(NamedTuple):
+    """One reader's request: when sent and answered (time.monotonic), and what came back."""
+
+    sent: float
+    answered: float
+    status: int
+    edge: str | None  # the edge's X-Sayso-Edge header: "hit", "miss", ...
+
+
+@contextlib.contextmanager
+def readers_asking(port, path, readers, timeout=60):
+    """Readers asking 127.0.0.1:port for path, again and again, while the block runs.
+
+    Yields a list that holds every reader's answers (Answer) once the block has ended: the
+    benchmarks and the stack test watch a withdrawal through it.
+    """
+    answers, lock, stop = [], threading.Lock(), threading.Event()
+
+    def reader():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        mine = []
+        while not stop.is_set():
+            sent = time.monotonic()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            mine.append(
+                Answer(sent, time.monotonic(), response.status, response.getheader("X-Sayso-Edge"))
+            )
+        conn.close()
+        with lock:
+            answers.extend(mine)
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield answers
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def backends_vcl(app_ports, purgers=("127.0.0.1", "localhost")):

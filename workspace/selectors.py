@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.models import Page, TaskState
 
 from consent.models import ConsentEntry, StorytellerReviewTask
-from consent.selectors import grants_in_force, today
+from consent.selectors import grants_in_force, latest_decision, today
 from stories.models import StoryPage
 
 SOON = timedelta(days=30)
@@ -284,18 +284,15 @@ def consent_statuses(story_ids, *, on_day=None):
     """
     on_day = on_day or today()
     story_ids = [int(pk) for pk in story_ids]
-    newest = {}
-    decisive = {}
+    ledgers = {}
     entries = (
         ConsentEntry.objects.filter(story_id__in=story_ids)
         .exclude(decision=ConsentEntry.Decision.ERASURE)
         .order_by("-sequence")
-        .only("story_id", "decision", "valid_until", "sequence")
+        .only("story_id", "decision", "content_hash", "valid_until", "sequence")
     )
     for entry in entries:
-        newest.setdefault(entry.story_id, entry)
-        if entry.decision != ConsentEntry.Decision.CHANGES_REQUESTED:
-            decisive.setdefault(entry.story_id, entry)
+        ledgers.setdefault(entry.story_id, []).append(entry)
     waiting = {
         int(object_id)
         for object_id in _story_reviews()
@@ -308,21 +305,22 @@ def consent_statuses(story_ids, *, on_day=None):
     live = set(StoryPage.objects.filter(pk__in=story_ids, live=True).values_list("pk", flat=True))
     statuses = {}
     for pk in story_ids:
-        last = decisive.get(pk)
-        if last and last.decision == ConsentEntry.Decision.WITHDRAWN:
+        ledger = ledgers.get(pk, [])
+        decision = latest_decision(ledger)
+        grant = decision.grant_in_force
+        if decision.withdrawal is not None:
             statuses[pk] = "withdrawn"
-        elif last and (
-            last.decision == ConsentEntry.Decision.EXPIRED
-            or (last.valid_until is not None and last.valid_until < on_day)
+        elif decision.expiry is not None or (
+            grant is not None and grant.valid_until is not None and grant.valid_until < on_day
         ):
             statuses[pk] = "ended"
         elif pk in waiting:
             statuses[pk] = "waiting"
-        elif newest.get(pk) and newest[pk].decision == ConsentEntry.Decision.CHANGES_REQUESTED:
+        elif ledger and ledger[0].decision == ConsentEntry.Decision.CHANGES_REQUESTED:
             statuses[pk] = "changes"
         elif pk in live:
             statuses[pk] = "published"
-        elif last and last.decision == ConsentEntry.Decision.GRANTED:
+        elif grant is not None:
             statuses[pk] = "approved"
         else:
             statuses[pk] = "draft"

@@ -73,22 +73,17 @@ def answer_campaign(request, pk, answer):
     form = form_class(request.POST)
     if not form.is_valid() or form.cleaned_data["review"] != review.pk:
         return campaign.__wrapped__(request, pk, **{form_key: form})
-    # What they read must be what they approve: an editor's change in between, or a story
-    # withdrawn or approved again meanwhile, differs.
-    read_hash = form.cleaned_data["content_hash"]
-    changed = _("The campaign changed while you were reading it. Please read it again.")
-    if selectors.review_hash(selectors.review_content(review.revision.as_object())) != read_hash:
-        messages.warning(request, changed)
-        return redirect("portal:advisory_campaign", pk=pk)
     try:
         record(
             review=review,
             user=request.user,
             comment=clean_plain_text(form.cleaned_data["comment"]),
-            read_hash=read_hash,
+            read_hash=form.cleaned_data["content_hash"],
         )
     except CampaignChangedWhileRead:
-        messages.warning(request, changed)
+        messages.warning(
+            request, _("The campaign changed while you were reading it. Please read it again.")
+        )
         return redirect("portal:advisory_campaign", pk=pk)
     messages.success(request, thanks)
     return redirect("portal:advisory_campaigns")

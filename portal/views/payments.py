@@ -29,29 +29,26 @@ def payments(request):
     )
 
 
+def _back_to_payments(request, thanks):
+    messages.success(request, thanks)
+    return redirect("portal:payments")
+
+
 @require_POST
 @portal_view
 def confirm_agreement(request, agreement_id):
-    agreement = own_agreement(request, agreement_id)
-    services.confirm_agreement(agreement=agreement, user=request.user)
-    messages.success(request, _("Thank you. You confirmed this agreement."))
-    return redirect("portal:payments")
+    services.confirm_agreement(agreement=own_agreement(request, agreement_id), user=request.user)
+    return _back_to_payments(request, _("Thank you. You confirmed this agreement."))
 
 
 def _choice_page(request, *, agreement=None, story=None, currently_declined):
     form = PaymentChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         decline = form.cleaned_data["paid"] == DONT_WANT_PAID
+        choose = services.choose_not_to_be_paid if decline else services.choose_to_be_paid
         try:
-            if decline and not currently_declined:
-                services.choose_not_to_be_paid(
-                    storyteller=request.storyteller,
-                    agreement=agreement,
-                    story=story,
-                    user=request.user,
-                )
-            elif not decline and currently_declined:
-                services.choose_to_be_paid(
+            if decline != currently_declined:
+                choose(
                     storyteller=request.storyteller,
                     agreement=agreement,
                     story=story,
@@ -61,10 +58,8 @@ def _choice_page(request, *, agreement=None, story=None, currently_declined):
             form.add_error(None, refusal)
         else:
             if decline:
-                messages.success(request, _("Saved. You chose not to be paid for this."))
-            else:
-                messages.success(request, _("Saved. The editors will arrange your payment."))
-            return redirect("portal:payments")
+                return _back_to_payments(request, _("Saved. You chose not to be paid for this."))
+            return _back_to_payments(request, _("Saved. The editors will arrange your payment."))
     return render(
         request,
         "portal/payment_choice.html",
@@ -97,10 +92,8 @@ def story_choice(request, pk):
 @require_POST
 @portal_view
 def payment_received(request, payment_id):
-    payment = own_payment(request, payment_id)
-    services.confirm_received(payment=payment, user=request.user)
-    messages.success(request, _("Thank you. You told us this payment reached you."))
-    return redirect("portal:payments")
+    services.confirm_received(payment=own_payment(request, payment_id), user=request.user)
+    return _back_to_payments(request, _("Thank you. You told us this payment reached you."))
 
 
 @portal_view
@@ -113,8 +106,7 @@ def payment_problem(request, payment_id):
             user=request.user,
             message=clean_plain_text(form.cleaned_data["message"]),
         )
-        messages.success(
+        return _back_to_payments(
             request, _("Your message was sent to the editors. They will get back to you.")
         )
-        return redirect("portal:payments")
     return render(request, "portal/payment_problem.html", {"payment": payment, "form": form})

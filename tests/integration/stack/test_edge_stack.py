@@ -12,12 +12,17 @@ import http.client
 import os
 import re
 import socket
-import threading
 import time
 
 import pytest
 
-from deploy.stack import Stack, recreate_postgres_database, stack_environment, varnishd
+from deploy.stack import (
+    Stack,
+    readers_asking,
+    recreate_postgres_database,
+    stack_environment,
+    varnishd,
+)
 
 pytestmark = pytest.mark.skipif(
     varnishd() is None, reason="Varnish is not installed here (apt-get install varnish)"
@@ -162,25 +167,8 @@ def test_a_withdrawal_answers_410_at_the_edge_at_once_under_load(stack):
     path = "/stories/story-3/"
     gap = 0.8
     warm(path)
-    answers, lock, stop = [], threading.Lock(), threading.Event()
 
-    def reader():
-        conn = http.client.HTTPConnection("127.0.0.1", EDGE, timeout=60)
-        mine = []
-        while not stop.is_set():
-            sent = time.monotonic()
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            mine.append((sent, response.status, response.getheader("X-Sayso-Edge")))
-        conn.close()
-        with lock:
-            answers.extend(mine)
-
-    readers = [threading.Thread(target=reader) for _ in range(6)]
-    for thread in readers:
-        thread.start()
-    try:
+    with readers_asking(EDGE, path, 6) as answers:
         time.sleep(0.5)
         done = stack.helper("withdraw", "story-3", str(gap))
         returned = time.monotonic()
@@ -188,26 +176,22 @@ def test_a_withdrawal_answers_410_at_the_edge_at_once_under_load(stack):
         visible = float(re.search(r"visible ([\d.]+)", done.stdout).group(1))
         gap_ended = float(re.search(r"gap-ended ([\d.]+)", done.stdout).group(1))
         time.sleep(1.0)
-    finally:
-        stop.set()
-        for thread in readers:
-            thread.join()
 
     # Answered before the withdrawal began: the page, from the edge.
-    before = [a for a in answers if a[0] < asked - 0.05]
-    assert before and all(status == 200 for _s, status, _e in before)
-    assert any(edge_state == "hit" for _s, _st, edge_state in before)
+    before = [a for a in answers if a.sent < asked - 0.05]
+    assert before and all(a.status == 200 for a in before)
+    assert any(a.edge == "hit" for a in before)
     # Sent after the commit, while the withdrawing process had not yet banned the edge
     # after it (forced into that window) ...
-    in_gap = [a for a in answers if visible <= a[0] < gap_ended]
+    in_gap = [a for a in answers if visible <= a.sent < gap_ended]
     assert len(in_gap) > 10
-    assert [a for a in in_gap if a[1] != 410] == []
+    assert [a for a in in_gap if a.status != 410] == []
     # ... and every request sent after the commit, including after the call returned.
-    after = [a for a in answers if a[0] >= visible]
-    assert len([a for a in after if a[0] >= returned]) > 10
-    stale = [a for a in after if a[1] != 410]
+    after = [a for a in answers if a.sent >= visible]
+    assert len([a for a in after if a.sent >= returned]) > 10
+    stale = [a for a in after if a.status != 410]
     assert stale == []
-    assert not any(edge_state == "hit" for _s, _st, edge_state in after)  # 410s not kept
+    assert not any(a.edge == "hit" for a in after)  # 410s not kept
 
 
 def test_the_edge_refuses_purges_from_anyone_not_on_its_list(stack, tmp_path):
