@@ -32,7 +32,7 @@ from .models import ConsentEntry, ErasureRequest, Invitation, Notification, Stor
 from .receipts import kantara_receipt
 from .selectors import content_hash, story_status
 
-EXPORT_FORMAT = "sayso-storyteller-export/2"
+EXPORT_FORMAT = "sayso-storyteller-export/3"
 YOU = "you"
 AN_EDITOR = "an editor"
 
@@ -53,6 +53,10 @@ WHAT_IS_EXPORTED = {
     "advisory_reviews": _(
         "Your reviews of campaigns for the advisory group: what you decided and your comments."
     ),
+    "conversation": _(
+        "What you asked the editors to change in your stories, and what they wrote back to you."
+    ),
+    "readings": _("When you opened each version of your stories to read it."),
     "notifications": _("The messages we showed you."),
     "notes_to_editors_about_you": _("When the editors were told about something you did."),
     "invitations": _("The links you were sent to set up your account."),
@@ -62,7 +66,8 @@ WHAT_IS_EXPORTED = {
 
 def storyteller_export(storyteller):
     """The storyteller's profile, her versions of her stories, her decisions, payments,
-    advisory reviews and notifications, as a JSON-ready dict."""
+    advisory reviews, her conversation with the editors, her readings and notifications, as
+    a JSON-ready dict."""
     StoryPage = apps.get_model("stories", "StoryPage")
     entries = list(
         ConsentEntry.objects.filter(storyteller=storyteller)
@@ -74,12 +79,16 @@ def storyteller_export(storyteller):
         | models.Q(storyteller=storyteller),
         alias_of__isnull=True,
     ).order_by("pk")
+    her_stories = [_story(story, storyteller, entries) for story in stories]
+    titles = {story["id"]: story["title"] for story in her_stories}
     sections = {
         "profile": _profile(storyteller),
-        "stories": [_story(story, storyteller, entries) for story in stories],
+        "stories": her_stories,
         "consent_entries": [_entry(entry, storyteller) for entry in entries],
         "payments": compensation_export(storyteller),
         "advisory_reviews": _advisory_reviews(storyteller),
+        "conversation": _conversation(storyteller, entries, list(titles)),
+        "readings": _readings(storyteller, titles),
         "notifications": [
             {
                 "what": str(note.get_kind_display()),
@@ -148,6 +157,65 @@ def _advisory_reviews(storyteller):
             "content_sha256": review.content_hash or None,
         }
         for review in reviews.order_by("finished_at", "pk")
+    ]
+
+
+def _conversation(storyteller, entries, story_ids):
+    """Her requests for changes and the editors' replies written to her, oldest first.
+
+    A reply is hers when the version it was written about named her as its storyteller
+    (without one, when the story names her now): a story moved to someone else keeps the
+    replies she was sent in her export, and gives none of them to the other person.
+    """
+    from .models import EditorReply
+
+    said = [
+        (entry.created_at, YOU, entry.story_id, entry.revision_id, entry.message)
+        for entry in entries
+        if entry.decision == ConsentEntry.Decision.CHANGES_REQUESTED
+        and entry.message
+        and entry.story_id
+    ]
+    replies = list(EditorReply.objects.filter(story_id__in=story_ids).select_related("story"))
+    written_to = {
+        revision.pk: revision.content.get("storyteller")
+        for revision in Revision.page_revisions.filter(
+            pk__in=[reply.revision_id for reply in replies if reply.revision_id]
+        )
+    }
+    said += [
+        (reply.created_at, AN_EDITOR, reply.story_id, reply.revision_id, reply.text)
+        for reply in replies
+        if written_to.get(reply.revision_id, reply.story.storyteller_id) == storyteller.pk
+    ]
+    return [
+        {
+            "story": story_id,
+            "from": who,
+            "message": text,
+            "written_at": _iso(when),
+            "about_version": revision_id,
+        }
+        for when, who, story_id, revision_id, text in sorted(said, key=lambda m: m[0])
+    ]
+
+
+def _readings(storyteller, titles):
+    """When she opened each version of her stories (StoryReading: only ever her own)."""
+    from .models import StoryReading
+
+    return [
+        {
+            "story": reading.story_id,
+            "story_title": titles.get(reading.story_id),
+            "version": reading.revision_id,
+            "first_read_at": _iso(reading.first_read_at),
+            "last_read_at": _iso(reading.last_read_at),
+            "content_sha256": reading.content_hash,
+        }
+        for reading in StoryReading.objects.filter(storyteller=storyteller).order_by(
+            "first_read_at", "pk"
+        )
     ]
 
 
@@ -423,6 +491,41 @@ def _decisions_in_words(storyteller):
     ]
 
 
+def _conversation_in_words(data):
+    titles = {story["id"]: story["title"] for story in data["stories"]}
+    return [
+        {
+            "title": _("About “%(title)s”")
+            % {"title": titles.get(message["story"]) or _("a story")},
+            "rows": [
+                (_("From"), _("You") if message["from"] == YOU else _("An editor")),
+                (_("When"), _say(message["written_at"])),
+                (_("Message"), message["message"]),
+            ],
+            "technical": [(_("Story number"), str(message["story"]))],
+        }
+        for message in data["conversation"]
+    ]
+
+
+def _readings_in_words(data):
+    return [
+        {
+            "title": reading["story_title"] or _("A story"),
+            "rows": [
+                (_("You first opened this version"), _say(reading["first_read_at"])),
+                (_("You last opened it"), _say(reading["last_read_at"])),
+            ],
+            "technical": [
+                (_("Story number"), str(reading["story"])),
+                (_("Version number"), str(reading["version"])),
+                (_("Code of these words"), reading["content_sha256"]),
+            ],
+        }
+        for reading in data["readings"]
+    ]
+
+
 def _records_in_words(rows, model=None):
     """Rows of the export as (label, words), technical fields apart."""
     items = []
@@ -497,6 +600,8 @@ def export_in_words(storyteller):
         "consent_entries": _decisions_in_words(storyteller),
         "payments": payments,
         "advisory_reviews": _records_in_words(data["advisory_reviews"]),
+        "conversation": _conversation_in_words(data),
+        "readings": _readings_in_words(data),
         "notifications": _records_in_words(data["notifications"]),
         "notes_to_editors_about_you": _records_in_words(data["notes_to_editors_about_you"]),
         "invitations": _records_in_words(data["invitations"]),

@@ -137,6 +137,21 @@ def _require_revision_of(revision, story):
         raise NotTheStoryteller(_("That version belongs to another story."))
 
 
+def _hash_of_what_she_read(story, revision, expected_hash):
+    """The version's content hash, when it is still the one she read (``expected_hash``).
+
+    Checked under the story's lock, for her approval and her request for changes alike: if
+    what she read changed (an autosave, an editor's change), or the editors sent her a newer
+    version meanwhile (send_new_version_to_storyteller), she is no longer asked about it.
+    """
+    digest = revision_content_hash(revision)
+    changed = StoryChanged(_("The story changed while you were reading it."))
+    require_what_was_read(expected_hash, digest, changed)
+    if expected_hash is not None and replaced_while_reading(story, revision):
+        raise changed
+    return digest
+
+
 def open_review(story):
     """The storyteller review waiting on this story, if any."""
     state = (
@@ -169,13 +184,7 @@ def approve_story(*, story, revision, user, scope, expected_hash=None):
     story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
-    digest = revision_content_hash(revision)
-    changed = StoryChanged(_("The story changed while you were reading it."))
-    require_what_was_read(expected_hash, digest, changed)
-    if expected_hash is not None and replaced_while_reading(story, revision):
-        # The editors sent her a newer version meanwhile (send_new_version_to_storyteller):
-        # she is no longer asked about the one she read.
-        raise changed
+    digest = _hash_of_what_she_read(story, revision, expected_hash)
     _refuse_private_words(revision.as_object())
     entry = _append(
         story,
@@ -231,10 +240,7 @@ def request_changes(*, story, revision, user, message, expected_hash=None):
     story = lock_story(story)
     _require_storyteller(user, story)
     _require_revision_of(revision, story)
-    digest = revision_content_hash(revision)
-    require_what_was_read(
-        expected_hash, digest, StoryChanged(_("The story changed while you were reading it."))
-    )
+    digest = _hash_of_what_she_read(story, revision, expected_hash)
     entry = _append(
         story,
         decision=ConsentEntry.Decision.CHANGES_REQUESTED,

@@ -15,6 +15,9 @@ rules, all here:
   and by itself after ``SAYSO_EDGE_MARK_SECONDS``. The ban before commit is best effort
   (``SAYSO_EDGE_PRECOMMIT_TIMEOUT``, never an error): an edge that can't be reached then
   is still owed the purge after commit.
+- An edge that failed a purge within ``SAYSO_EDGE_DOWN_SECONDS`` is not waited for again:
+  the takedowns meanwhile send it nothing, before or after their commit, so an edge that
+  is down or hangs slows no one. Their purges are owed all the same, and retried.
 - The purge that counts is sent once the change commits: it is recorded as an
   ``EdgePurge`` row in the changing transaction (so a crash between commit and purge still
   leaves it owed) and sent from ``transaction.on_commit``, in the process that committed.
@@ -243,8 +246,7 @@ def _mark_and_ban_before_commit():
         # (stories/cache.py answers uncached pages as not to be kept).
         logger.warning("The edge purge mark could not be set (%s)", error)
     in_flight = _InFlight(token)
-    failed_at = _last_failure["at"]
-    if failed_at is not None and time.monotonic() - failed_at < 1:
+    if edge_failed_recently():
         return in_flight
     for backend in edge_backends():
         try:
@@ -255,20 +257,32 @@ def _mark_and_ban_before_commit():
     return in_flight
 
 
-# When this process last found the edge unreachable: one change calls for several purges,
-# and an edge that just failed is not asked again by each of them (the retry task will).
-_last_failure = {"at": None}
+# This process's view of the edge (monotonic clock): when it last failed to acknowledge a
+# purge, and until when a retry this process asked the worker for is still to come.
+_last_failure = {"at": None, "retry_due": None}
+
+
+def edge_failed_recently():
+    """True when the edge failed this process within ``SAYSO_EDGE_DOWN_SECONDS``: a takedown
+    then does not wait for it, before or after its commit (its purge is owed and retried)."""
+    failed_at = _last_failure["at"]
+    return failed_at is not None and time.monotonic() - failed_at < settings.SAYSO_EDGE_DOWN_SECONDS
 
 
 def _send_after_commit():
-    failed_at = _last_failure["at"]
-    if failed_at is not None and time.monotonic() - failed_at < 1:
+    if edge_failed_recently() or not carry_out_edge_purges():
+        _retry_later()
+
+
+def _retry_later():
+    """Have the worker send what is owed, unless a retry asked for earlier is still to come
+    (it sends everything owed when it runs, this purge included)."""
+    due = _last_failure["retry_due"]
+    now = time.monotonic()
+    if due is not None and now < due:
         return
-    if carry_out_edge_purges():
-        _last_failure["at"] = None
-    else:
-        _last_failure["at"] = time.monotonic()
-        schedule_retry()
+    if schedule_retry() is not None:
+        _last_failure["retry_due"] = now + retry_delay(1)
 
 
 def carry_out_edge_purges():
@@ -300,10 +314,12 @@ def carry_out_edge_purges():
                 backend.ban_everything()
     except EdgeNotAcknowledged as error:
         logger.warning("The edge cache did not acknowledge a purge (%s); will retry", error)
+        _last_failure["at"] = time.monotonic()
         EdgePurge.objects.filter(pk__in=pks).update(
             attempts=F("attempts") + 1, last_error=str(error)[:500]
         )
         return False
+    _last_failure["at"] = None
     # Only the rows sent: a purge recorded meanwhile is sent by its own commit.
     EdgePurge.objects.filter(pk__in=pks).delete()
     return True

@@ -3,10 +3,12 @@
 from core.tasks import TAKEDOWN_PRIORITY, retried_task
 
 from .cache import PurgeFailed, retry_pending_purges
+from .edge import carry_out_edge_purges
 
 
 class SweepUnfinished(Exception):
-    """Some files or cached pages could not be taken down yet (recorded, retried)."""
+    """Some files or cached pages (here or at the edge) could not be taken down yet
+    (recorded, retried)."""
 
 
 @retried_task(priority=TAKEDOWN_PRIORITY)
@@ -24,8 +26,11 @@ def expire_consents_task():
 
     expired = expire_due_grants()
     done, left = carry_out_file_takedowns()
-    if left or not retry_pending_purges():
-        raise SweepUnfinished(f"{left} file(s) or the page cache still to take down")
+    # Like the command: the pages it took down are not done until the edge forgot them too.
+    cache_purged = retry_pending_purges()
+    edge_purged = carry_out_edge_purges()
+    if left or not cache_purged or not edge_purged:
+        raise SweepUnfinished(f"{left} file(s), the page cache or the edge still to take down")
     return {"ended": len(expired), "deleted": done}
 
 

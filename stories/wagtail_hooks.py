@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -94,6 +95,15 @@ def confirm_before_cancelling_a_review(menu_items, request, context):
     for index, item in enumerate(menu_items):
         if item.name == "action-cancel-workflow":
             menu_items[index] = ConfirmedCancelWorkflowMenuItem(order=item.order)
+
+
+@hooks.register("before_edit_page")
+def ask_before_the_edit_form_cancels_a_review(request, page):
+    """Wagtail's edit view cancels the review of any POST carrying "action-cancel-workflow"
+    (its own button, or a request made by hand): that goes to the question first too."""
+    if request.method == "POST" and request.POST.get("action-cancel-workflow"):
+        return redirect("stories_confirm_cancel_review", page.pk)
+    return None
 
 
 @hooks.register("register_admin_urls")

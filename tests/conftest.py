@@ -238,6 +238,30 @@ def published_story(make_story, amara):
     return StoryPage.objects.get(pk=story.pk)
 
 
+def publish_until(make_story, storyteller, slug, valid_until):
+    story = make_story(storyteller, slug=slug, title=f"Story {slug}")
+    grant = approve(story, storyteller, valid_until=valid_until)
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk), grant
+
+
+@pytest.fixture
+def ending_today(make_story, amara):
+    """A published story whose storyteller agreed to it until the end of today."""
+    from consent.selectors import today
+
+    return publish_until(make_story, amara, "ending-today", today())
+
+
+@pytest.fixture
+def next_day(monkeypatch):
+    """Move the clock to tomorrow (no time-travel library: Django's clock is patched)."""
+    from django.utils import timezone
+
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=1))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_page_cache():
     """Each test starts with no cached public pages (the cache outlives a test's database)."""

@@ -296,6 +296,9 @@ SAYSO_EDGE_MARK_SECONDS = env.float("SAYSO_EDGE_MARK_SECONDS", default=10)
 # The ban sent before the commit waits at most this long for the edge (it never fails the
 # change: the ban after commit is the one retried until acknowledged).
 SAYSO_EDGE_PRECOMMIT_TIMEOUT = env.float("SAYSO_EDGE_PRECOMMIT_TIMEOUT", default=0.5)
+# After the edge failed a purge, takedowns don't wait for it (before or after their commit)
+# for this long; their purges are owed and retried by the worker and the sweeps.
+SAYSO_EDGE_DOWN_SECONDS = env.float("SAYSO_EDGE_DOWN_SECONDS", default=30)
 
 # Logs carry no IP address, story text or personal field (sayso/logs.py,
 # tests/integration/core/test_logs.py).

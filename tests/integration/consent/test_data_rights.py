@@ -1250,3 +1250,84 @@ def test_the_export_holds_exactly_the_sections_the_portal_lists(amaras_story, am
     listed = [li.strip() for li in re.findall(r"<li>(.*?)</li>", my_data.content.decode(), re.S)]
     for description in WHAT_IS_EXPORTED.values():
         assert escape(str(description)) in listed
+
+
+@pytest.fixture
+def conversations(make_story, amara, lucia, harriet, review_workflow):
+    """Amara and Lucía each read their story in review, ask for changes, and get a reply."""
+    stories = {}
+    for storyteller, slug, request, reply in (
+        (amara, "glimmerholt", "Leave out Glimmerholt lane.", "Done: Glimmerholt is gone."),
+        (lucia, "farrowdeep", "Leave out Farrowdeep.", "Done: Farrowdeep is out, Lucía."),
+    ):
+        story = make_story(storyteller, slug=slug, title=f"The {slug} story")
+        review_workflow.start(story, harriet)
+        opened = signed_in(storyteller.user).get(reverse("portal:story", args=[story.pk]))
+        assert opened.status_code == 200
+        services.request_changes(
+            story=story,
+            revision=story.get_latest_revision(),
+            user=storyteller.user,
+            message=request,
+        )
+        services.reply_to_storyteller(story=story, editor=harriet, text=reply)
+        stories[storyteller.pk] = StoryPage.objects.get(pk=story.pk)
+    return stories
+
+
+def test_the_export_holds_her_conversation_with_the_editors_and_nobody_elses(
+    conversations, amara, lucia, harriet
+):
+    story = conversations[amara.pk]
+
+    text, data = download_export(amara.user)
+
+    said = [(m["story"], m["from"], m["message"]) for m in data["conversation"]]
+    assert said == [
+        (story.pk, "you", "Leave out Glimmerholt lane."),
+        (story.pk, "an editor", "Done: Glimmerholt is gone."),
+    ]
+    assert all(m["written_at"] for m in data["conversation"])
+    for word in ("Farrowdeep", "Lucía", harriet.username):
+        assert word.lower() not in text.lower(), word
+    readable = signed_in(amara.user).get(reverse("portal:my_data_readable")).content.decode()
+    section = readable[readable.index('id="section-conversation"') :]
+    assert "Done: Glimmerholt is gone." in section and "Leave out Glimmerholt lane." in section
+    assert "Farrowdeep" not in readable
+
+
+def test_the_export_holds_when_she_read_each_version_and_nobody_elses_readings(
+    conversations, amara, lucia
+):
+    from consent.models import StoryReading
+
+    story = conversations[amara.pk]
+    reading = StoryReading.objects.get(storyteller=amara)
+
+    _text, data = download_export(amara.user)
+
+    assert data["readings"] == [
+        {
+            "story": story.pk,
+            "story_title": "The glimmerholt story",
+            "version": reading.revision_id,
+            "first_read_at": reading.first_read_at.isoformat(),
+            "last_read_at": reading.last_read_at.isoformat(),
+            "content_sha256": reading.content_hash,
+        }
+    ]
+    readable = signed_in(amara.user).get(reverse("portal:my_data_readable")).content.decode()
+    section = readable[readable.index('id="section-readings"') :]
+    assert "The glimmerholt story" in section
+    assert "farrowdeep" not in readable.lower()
+
+
+def test_a_reply_written_to_her_stays_hers_after_the_story_is_moved(conversations, amara, lucia):
+    story = conversations[amara.pk]
+    move_story_in_sql(story, lucia)
+
+    amaras_text, _amaras = download_export(amara.user)
+    lucias_text, _lucias = download_export(lucia.user)
+
+    assert "Done: Glimmerholt is gone." in amaras_text
+    assert "Glimmerholt" not in lucias_text

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from consent import services
 from consent.exceptions import ConsentRequired
@@ -13,29 +12,9 @@ from consent.models import ConsentEntry
 from consent.selectors import today
 from stories.models import StoryPage
 
-from tests.conftest import approve
+from tests.conftest import approve, publish_until
 
 pytestmark = pytest.mark.django_db
-
-
-def publish_until(make_story, storyteller, slug, valid_until):
-    story = make_story(storyteller, slug=slug, title=f"Story {slug}")
-    grant = approve(story, storyteller, valid_until=valid_until)
-    story.get_latest_revision().publish()
-    return StoryPage.objects.get(pk=story.pk), grant
-
-
-@pytest.fixture
-def ending_today(make_story, amara):
-    """A published story whose storyteller agreed to it until the end of today."""
-    return publish_until(make_story, amara, "ending-today", today())
-
-
-@pytest.fixture
-def next_day(monkeypatch):
-    """Move the clock to tomorrow (no time-travel library: Django's clock is patched)."""
-    real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=1))
 
 
 def expire_consents():

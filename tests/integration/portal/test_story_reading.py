@@ -17,7 +17,15 @@ from stories.models import StoryPage
 
 from tests.conftest import approve
 from tests.integration.consent.test_review_shows_everything import CHANGES, everything, latest  # noqa: F401
-from tests.portal_flow import PortalClient, approve_in_portal, page_form, signed_in, text_of
+from tests.portal_flow import (
+    PortalClient,
+    approve_in_portal,
+    choose,
+    page_form,
+    signed_in,
+    start_deciding,
+    text_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -248,8 +256,48 @@ def test_the_ledger_refuses_an_approval_of_a_version_the_editors_replaced(amara,
             scope=services.Scope(channels=("website",), byline="pseudonym"),
             expected_hash=read_hash,
         )
+    with pytest.raises(StoryChanged):
+        services.request_changes(
+            story=reload(reading),
+            revision=read,
+            user=amara.user,
+            message="Please leave out the dog.",
+            expected_hash=read_hash,
+        )
 
     assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
+
+
+def test_a_request_for_changes_to_a_version_the_editors_replaced_meanwhile_is_refused(
+    amara, editor, reading, monkeypatch
+):
+    """As her approval is: she sends her request from the page she had open, the editors'
+    new version is saved after the page checked hers and before the ledger records, and
+    nothing is recorded; she is told, and reads the new version."""
+    client = signed_in(amara)
+    start_deciding(client, reading)
+    choose(client, reading, "changes")
+    url = reverse("portal:request_changes", args=[reading.pk])
+    data = page_form(client.get(url))
+    data["message"] = ["Please leave out the dog."]
+    request_changes = services.request_changes
+
+    def new_version_first(*, story, **decision):
+        editor_saves(story, editor, body="<p>They kept a little dog at the gate.</p>")
+        return request_changes(story=story, **decision)
+
+    monkeypatch.setattr(services, "request_changes", new_version_first)
+
+    response = client.post(url, data, follow=True)
+
+    assert response.redirect_chain == [(reverse("portal:story", args=[reading.pk]), 302)]
+    assert not ConsentEntry.objects.filter(story_id=reading.pk).exists()
+    text = text_of(response)
+    assert "Your story changed while you were deciding, so we stopped." in text
+    assert "little dog" in text
+    review = services.open_review(reload(reading))
+    assert review is not None  # the new version still waits for her
+    assert selectors.open_review_revision(reload(reading)) == reload(reading).get_latest_revision()
 
 
 # -- true statuses, shown ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ can be made to refuse or to be unreachable; tests/integration/stack/test_edge_st
 the real Varnish.
 """
 
+import contextlib
 import io
 import socket
 import threading
@@ -85,7 +86,7 @@ def committed(django_capture_on_commit_callbacks):
 def _edge_not_failed_recently():
     import stories.edge
 
-    stories.edge._last_failure["at"] = None
+    stories.edge._last_failure.update(at=None, retry_due=None)
 
 
 def forget_marks():
@@ -109,6 +110,27 @@ def forget_marks():
 def no_mark():
     forget_marks()
     assert edge_purge_in_flight() is False
+
+
+@contextlib.contextmanager
+def answering_edge(settings):
+    """An edge that answers, configured in place of any other, for the ``with`` block."""
+    edge = FakeEdge()
+    try:
+        configure_edges(settings, edge.url)
+        yield edge
+    finally:
+        edge.close()
+
+
+@pytest.fixture
+def worker(settings):
+    """A task worker that defers: what is queued is kept (``.results``), not run now."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    return default_task_backend
 
 
 @pytest.fixture
@@ -204,15 +226,11 @@ def test_an_unreachable_edge_leaves_the_purge_owed_until_it_answers(
     assert retry_edge_purges.enqueue().status == TaskResultStatus.FAILED
     assert {purge.attempts for purge in EdgePurge.objects.all()} == {2}
 
-    edge = FakeEdge()
-    try:
-        configure_edges(settings, edge.url)
+    with answering_edge(settings) as edge:
         assert retry_edge_purges.enqueue().return_value is True
         assert edge.methods().count("BAN") == 2
         assert ("PURGE", "/stories/published/", "localhost") in edge.requests
         assert EdgePurge.objects.count() == 0
-    finally:
-        edge.close()
 
 
 def test_an_edge_that_refuses_the_purge_has_not_acknowledged_it(
@@ -235,32 +253,39 @@ def test_the_expiry_sweep_sends_owed_purges(settings, published_story, amara, co
         services.withdraw_story(story=published_story, user=amara.user)
     assert EdgePurge.objects.filter(everything=True).exists()  # owed
 
-    edge = FakeEdge()
-    try:
-        configure_edges(settings, edge.url)
+    with answering_edge(settings) as edge:
         call_command("expire_consents", stdout=io.StringIO())
         assert "BAN" in edge.methods()
         assert EdgePurge.objects.count() == 0
-    finally:
-        edge.close()
 
 
-def test_with_a_worker_a_refused_purge_is_retried_later(
-    settings, published_story, amara, committed
+@pytest.mark.parametrize("takedown", ["withdrawal", "expiry"])
+def test_with_a_worker_a_takedown_the_edge_missed_is_retried_later(
+    request, settings, takedown, published_story, ending_today, amara, committed, worker
 ):
-    from django_tasks import default_task_backend
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    story = published_story if takedown == "withdrawal" else ending_today[0]
     configure_edges(settings, unreachable_url())
-    default_task_backend.clear()
 
     with committed():
-        services.withdraw_story(story=published_story, user=amara.user)
+        if takedown == "withdrawal":
+            services.withdraw_story(story=story, user=amara.user)
+        else:
+            request.getfixturevalue("next_day")
+            call_command("expire_consents", stdout=io.StringIO(), stderr=io.StringIO())
 
-    retries = [r for r in default_task_backend.results if r.task.name == "retry_edge_purges"]
+    assert not StoryPage.objects.get(pk=story.pk).live
+    retries = [r for r in worker.results if r.task.name == "retry_edge_purges"]
     assert len(retries) == 1
     assert retries[0].task.run_after is not None
     assert EdgePurge.objects.filter(everything=True).exists()
+    # Wagtail hands the story's own addresses to the worker, which records them for the edge.
+    handed = [
+        url
+        for r in worker.results
+        if r.task.name == "purge_urls_from_cache_task"
+        for url in r.args[0]
+    ]
+    assert f"http://localhost{story.url}" in handed
 
 
 def test_every_edge_must_acknowledge(settings, published_story, amara, committed):
@@ -313,15 +338,11 @@ def test_check_takedowns_reports_an_unacknowledged_edge_purge_until_it_is_sent(
     with pytest.raises(CommandError):
         call_command("check_takedowns", stdout=io.StringIO(), stderr=err)
     assert "purge(s) of the edge cache not yet acknowledged" in err.getvalue()
-    edge = FakeEdge()
-    try:
-        configure_edges(settings, edge.url)
+    with answering_edge(settings) as edge:
         out = io.StringIO()
         call_command("check_takedowns", "--retry", stdout=out, stderr=io.StringIO())
         assert "No public file of a withdrawn story is left." in out.getvalue()
         assert "BAN" in edge.methods()
-    finally:
-        edge.close()
 
 
 # The mark "an edge purge is in flight": while it stands, no public response may be kept by
@@ -409,6 +430,114 @@ def test_an_unreachable_edge_before_commit_neither_blocks_nor_fails_a_withdrawal
     assert EdgePurge.objects.filter(everything=True).exists()  # owed after commit
 
 
+class HangingEdge:
+    """Takes connections and never answers: an edge that hangs."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def close(self):
+        self.socket.close()
+
+
+def publish_story(make_story, storyteller, slug):
+    story = make_story(storyteller, slug=slug)
+    approve(story, storyteller)
+    story.get_latest_revision().publish()
+    return StoryPage.objects.get(pk=story.pk)
+
+
+def test_after_the_edge_failed_a_takedown_does_not_wait_for_it_again(
+    settings, published_story, make_story, amara, committed, worker
+):
+    import time
+
+    from django.utils import timezone
+
+    second = publish_story(make_story, amara, "second")
+    EdgePurge.objects.all().delete()  # the fixtures' publishing, never committed
+    hanging = HangingEdge()
+    try:
+        configure_edges(settings, hanging.url)
+        settings.SAYSO_EDGE_PRECOMMIT_TIMEOUT = 1
+
+        started = time.monotonic()
+        with committed():
+            services.withdraw_story(story=published_story, user=amara.user)
+        assert time.monotonic() - started >= 1  # it waited for the edge, this once
+        first_owed = set(EdgePurge.objects.values_list("pk", flat=True))
+        assert first_owed
+
+        time.sleep(1.1)  # the next takedown, a little later (within SAYSO_EDGE_DOWN_SECONDS)
+        started = time.monotonic()
+        with committed():
+            services.withdraw_story(story=second, user=amara.user)
+        assert time.monotonic() - started < settings.SAYSO_EDGE_PRECOMMIT_TIMEOUT
+        asked_after_it = timezone.now()
+    finally:
+        hanging.close()
+
+    # The takedown itself went through, and its purge is owed: not tried, not lost ...
+    assert not StoryPage.objects.get(pk=second.pk).live
+    second_owed = EdgePurge.objects.exclude(pk__in=first_owed)
+    assert second_owed.filter(everything=True).exists()
+    assert {purge.attempts for purge in second_owed} == {0}
+    # ... and retried: the worker's retry comes after it was recorded.
+    (retry,) = [r for r in worker.results if r.task.name == "retry_edge_purges"]
+    assert retry.task.run_after > asked_after_it
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with answering_edge(settings) as edge:
+        assert retry_edge_purges.enqueue().return_value is True
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0
+
+
+def test_once_the_edge_failed_long_enough_ago_takedowns_ask_it_again(
+    settings, published_story, make_story, amara, committed
+):
+    import time
+
+    second = publish_story(make_story, amara, "second")
+    configure_edges(settings, unreachable_url())
+    settings.SAYSO_EDGE_DOWN_SECONDS = 0.2
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    assert EdgePurge.objects.exists()  # owed
+
+    time.sleep(0.3)
+    with answering_edge(settings) as edge:
+        with committed():
+            services.withdraw_story(story=second, user=amara.user)
+        assert edge.methods().count("BAN") == 3  # before commit, after it, once settled
+        assert ("PURGE", "/stories/second/", "localhost") in edge.requests
+        assert EdgePurge.objects.count() == 0  # the first takedown's purge went too
+
+
+def test_an_edge_that_just_failed_is_not_banned_before_the_next_takedown_commits(
+    settings, published_story, make_story, amara, committed, django_capture_on_commit_callbacks
+):
+    import time
+
+    second = publish_story(make_story, amara, "second")
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+
+    time.sleep(1.1)  # the next takedown, a little later (within SAYSO_EDGE_DOWN_SECONDS)
+    with answering_edge(settings) as edge:  # it answers again, but this process does not know yet
+        with django_capture_on_commit_callbacks(execute=True):
+            services.withdraw_story(story=second, user=amara.user)
+        assert edge.requests == []  # neither before nor after the commit ...
+    assert not StoryPage.objects.get(pk=second.pk).live
+    urls = {url for purge in EdgePurge.objects.all() for url in purge.urls}
+    assert "http://localhost/stories/second/" in urls  # ... and owed: the sweeps send it
+    assert edge_purge_in_flight() is False
+
+
 @needs_redis
 def test_with_redis_the_mark_lives_there_and_a_rollback_clears_it(
     edge, settings, published_story, amara, committed
@@ -451,3 +580,56 @@ def test_with_redis_down_a_withdrawal_commits_and_no_page_is_kept_by_the_edge(
     assert "BAN" in edge.methods()
     assert EdgePurge.objects.count() == 0
     assert client.get(published_story.url).status_code == 410
+
+
+# The expiry sweep takes stories down like a withdrawal does: the edge forgets them too.
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_story_taken_down_by_expiry_is_purged_at_the_edge_once_it_commits(
+    edge, ending_today, next_day, no_mark, monkeypatch
+):
+    """Each story's expiry commits on its own: the sweep is run as in production."""
+    from stories import edge as edge_module
+
+    committed_when_sent = []
+    send = edge_module.EdgeBackend.send_purge
+
+    def send_after_checking(backend, url):
+        committed_when_sent.append(not StoryPage.objects.get(pk=ending_today[0].pk).live)
+        return send(backend, url)
+
+    monkeypatch.setattr(edge_module.EdgeBackend, "send_purge", send_after_checking)
+    edge.requests.clear()
+
+    call_command("expire_consents", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not StoryPage.objects.get(pk=ending_today[0].pk).live
+    assert ("PURGE", "/stories/ending-today/", "localhost") in edge.requests
+    assert committed_when_sent and all(committed_when_sent)  # sent once the takedown was in
+    assert edge.methods().count("BAN") >= 3  # before commit, after it, and once settled
+    assert EdgePurge.objects.count() == 0
+    assert edge_purge_in_flight() is False
+
+
+def test_the_expiry_task_is_retried_until_the_edge_acknowledges_its_takedowns(
+    settings, ending_today, next_day, committed
+):
+    from stories.tasks import expire_consents_task
+
+    configure_edges(settings, unreachable_url())
+    with committed():
+        result = expire_consents_task.enqueue()
+
+    assert not StoryPage.objects.get(pk=ending_today[0].pk).live  # the expiry itself committed
+    urls = {url for purge in EdgePurge.objects.all() for url in purge.urls}
+    assert "http://localhost/stories/ending-today/" in urls  # owed ...
+    assert result.status == TaskResultStatus.FAILED  # ... so the sweep is not done
+
+    with answering_edge(settings) as edge:
+        with committed():
+            again = expire_consents_task.enqueue()
+        assert again.status == TaskResultStatus.SUCCESSFUL
+        assert ("PURGE", "/stories/ending-today/", "localhost") in edge.requests
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0

@@ -329,6 +329,35 @@ def test_cancelling_a_review_asks_first(client, editor, make_story, amara, revie
     assert services.open_review(story) is None
 
 
+def test_wagtails_own_cancel_from_the_edit_page_asks_first_too(
+    client, editor, make_story, amara, review_workflow
+):
+    """The edit form's "action-cancel-workflow" (Wagtail's button, or a hand-made POST)
+    would cancel her review at once: it is sent to the question instead."""
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    from stories.models import StoryPage
+
+    story = make_story(amara, slug="waiting", title="The night train")
+    review_workflow.start(story, editor)
+    client.force_login(editor)
+    edit = reverse("wagtailadmin_pages:edit", args=[story.pk])
+    cancel = reverse("stories_confirm_cancel_review", args=[story.pk])
+    data = querydict_from_html(client.get(edit).content.decode(), form_id="page-edit-form")
+    data["title"] = "A title typed before cancelling"
+    data["action-cancel-workflow"] = "Cancel workflow"
+    revisions = story.revisions.count()
+
+    sent = client.post(edit, data)
+
+    assert sent.status_code == 302 and sent["Location"] == cancel
+    story = StoryPage.objects.get(pk=story.pk)
+    assert story.current_workflow_state is not None
+    assert services.open_review(story) is not None  # still hers to read
+    assert story.revisions.count() == revisions  # nothing saved on the way
+    assert "You are about to cancel the review" in words(soup_of(client.get(cancel)))
+
+
 def test_an_editor_who_may_not_cancel_a_review_gets_a_plain_403(
     client, make_story, amara, review_workflow, editor, page_editor
 ):
