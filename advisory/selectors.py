@@ -82,8 +82,8 @@ def approved_stories(campaign):
 
 
 def is_advisory_member(user):
-    """True when user belongs to a group that some active advisory review task names."""
-    if user is None or not user.is_authenticated:
+    """True when user, an open account, belongs to a group an active advisory task names."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
     return AdvisoryReviewTask.objects.filter(active=True, groups__user=user).exists()
 

@@ -23,6 +23,7 @@ from wagtail.test.utils.form_data import querydict_from_html
 from advisory.exceptions import AdvisoryReviewRequired, NotAnAdvisoryMember
 from advisory.models import ADVISORY_GROUP, AdvisoryReviewTaskState
 from advisory.notifications import SubmissionEmailNotifier
+from advisory.selectors import is_advisory_member
 from advisory.signals import CAMPAIGN_WORKFLOW_NAME
 from consent import services as consent_services
 from images.models import SaysoImage, SaysoRendition
@@ -481,9 +482,11 @@ def test_superusers_and_former_members_cannot_finish_or_even_see_the_advisory_re
     with pytest.raises(NotAnAdvisoryMember):
         state.specific.approve(user=superuser)
 
-    # A member whose account was closed is no longer one.
+    # A member whose account was closed is no longer one, to the task or to the portal.
+    assert is_advisory_member(nadia.user)
     nadia.user.is_active = False
     nadia.user.save(update_fields=["is_active"])
+    assert not is_advisory_member(type(nadia.user).objects.get(pk=nadia.user.pk))
     with pytest.raises(NotAnAdvisoryMember):
         reload_state(state).approve(user=type(nadia.user).objects.get(pk=nadia.user.pk))
     assert reload_state(state).status == TaskState.STATUS_IN_PROGRESS
