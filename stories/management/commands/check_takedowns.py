@@ -6,9 +6,7 @@ Run it after the expiry sweep (or with --retry, which first carries out the reco
 from django.core.management.base import BaseCommand, CommandError
 
 from images.selectors import public_files_left
-from images.services import carry_out_file_takedowns
-from stories.cache import retry_pending_purges
-from stories.edge import carry_out_edge_purges
+from stories.takedowns import finish_takedowns
 
 
 class Command(BaseCommand):
@@ -32,10 +30,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Check queued (task {result.id}).")
             return
         if retry:
-            done, left = carry_out_file_takedowns()
-            self.stdout.write(f"Deleted {done} file(s); {left} could not be deleted yet.")
-            retry_pending_purges()
-            carry_out_edge_purges()
+            takedowns = finish_takedowns()
+            self.stdout.write(
+                f"Deleted {takedowns.files_deleted} file(s); "
+                f"{takedowns.files_left} could not be deleted yet."
+            )
         problems = public_files_left()
         for problem in problems:
             self.stderr.write(problem)

@@ -3,9 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from consent.services import expire_due_grants
-from images.services import carry_out_file_takedowns
-from stories.cache import retry_pending_purges
-from stories.edge import carry_out_edge_purges
+from stories.takedowns import finish_takedowns
 
 
 class Command(BaseCommand):
@@ -30,10 +28,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Ended: story {entry.story_id} (receipt {entry.receipt_id})")
         self.stdout.write(f"{len(expired)} approval(s) ended.")
         # The sweep also finishes take-downs that failed (a file or a purge that was refused).
-        done, left = carry_out_file_takedowns()
-        if done or left:
-            self.stdout.write(f"Deleted {done} public file(s); {left} still to delete.")
-        if not retry_pending_purges():
+        takedowns = finish_takedowns()
+        if takedowns.files_deleted or takedowns.files_left:
+            self.stdout.write(
+                f"Deleted {takedowns.files_deleted} public file(s); "
+                f"{takedowns.files_left} still to delete."
+            )
+        if not takedowns.cache_purged:
             self.stderr.write("Cached pages could not be purged yet; readers get fresh pages.")
-        if not carry_out_edge_purges():
+        if not takedowns.edge_purged:
             self.stderr.write("The edge cache has not confirmed every purge; it is asked again.")

@@ -633,3 +633,27 @@ def test_the_expiry_task_is_retried_until_the_edge_acknowledges_its_takedowns(
         assert ("PURGE", "/stories/ending-today/", "localhost") in edge.requests
         assert "BAN" in edge.methods()
         assert EdgePurge.objects.count() == 0
+
+
+def test_the_check_takedowns_task_sends_owed_edge_purges_itself(
+    settings, published_story, amara, committed
+):
+    """As its command does with --retry: the worker's check is not done while the edge has
+    not forgotten a withdrawn story, and it asks the edge itself rather than wait for
+    another task to."""
+    from stories.tasks import check_takedowns_task
+
+    configure_edges(settings, unreachable_url())
+    with committed():
+        services.withdraw_story(story=published_story, user=amara.user)
+    with committed():
+        assert check_takedowns_task.enqueue().status == TaskResultStatus.FAILED
+    assert EdgePurge.objects.filter(everything=True).exists()  # still owed
+
+    with answering_edge(settings) as edge:
+        with committed():
+            again = check_takedowns_task.enqueue()
+        assert again.status == TaskResultStatus.SUCCESSFUL
+        assert ("PURGE", "/stories/published/", "localhost") in edge.requests
+        assert "BAN" in edge.methods()
+        assert EdgePurge.objects.count() == 0
