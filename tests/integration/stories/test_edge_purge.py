@@ -612,48 +612,37 @@ def test_a_story_taken_down_by_expiry_is_purged_at_the_edge_once_it_commits(
     assert edge_purge_in_flight() is False
 
 
-def test_the_expiry_task_is_retried_until_the_edge_acknowledges_its_takedowns(
-    settings, ending_today, next_day, committed
+@pytest.mark.parametrize("sweep", ["expire_consents_task", "check_takedowns_task"])
+def test_a_sweep_task_is_retried_until_the_edge_acknowledges_its_takedowns(
+    sweep, request, settings, committed
 ):
-    from stories.tasks import expire_consents_task
+    """The expiry sweep and the take-down check, as the worker runs them: neither is done
+    while the edge still has a story it took down, and each asks the edge itself rather
+    than wait for another task to."""
+    from stories import tasks
 
+    task = getattr(tasks, sweep)
     configure_edges(settings, unreachable_url())
+    if sweep == "expire_consents_task":
+        story = request.getfixturevalue("ending_today")[0]
+        request.getfixturevalue("next_day")  # the sweep takes it down
+    else:
+        story = request.getfixturevalue("published_story")
+        with committed():
+            services.withdraw_story(story=story, user=request.getfixturevalue("amara").user)
     with committed():
-        result = expire_consents_task.enqueue()
+        result = task.enqueue()
 
-    assert not StoryPage.objects.get(pk=ending_today[0].pk).live  # the expiry itself committed
+    assert not StoryPage.objects.get(pk=story.pk).live  # the take-down itself committed
     urls = {url for purge in EdgePurge.objects.all() for url in purge.urls}
-    assert "http://localhost/stories/ending-today/" in urls  # owed ...
+    path = f"/stories/{story.slug}/"
+    assert f"http://localhost{path}" in urls  # owed ...
     assert result.status == TaskResultStatus.FAILED  # ... so the sweep is not done
 
     with answering_edge(settings) as edge:
         with committed():
-            again = expire_consents_task.enqueue()
+            again = task.enqueue()
         assert again.status == TaskResultStatus.SUCCESSFUL
-        assert ("PURGE", "/stories/ending-today/", "localhost") in edge.requests
-        assert "BAN" in edge.methods()
-        assert EdgePurge.objects.count() == 0
-
-
-def test_the_check_takedowns_task_sends_owed_edge_purges_itself(
-    settings, published_story, amara, committed
-):
-    """As its command does with --retry: the worker's check is not done while the edge has
-    not forgotten a withdrawn story, and it asks the edge itself rather than wait for
-    another task to."""
-    from stories.tasks import check_takedowns_task
-
-    configure_edges(settings, unreachable_url())
-    with committed():
-        services.withdraw_story(story=published_story, user=amara.user)
-    with committed():
-        assert check_takedowns_task.enqueue().status == TaskResultStatus.FAILED
-    assert EdgePurge.objects.filter(everything=True).exists()  # still owed
-
-    with answering_edge(settings) as edge:
-        with committed():
-            again = check_takedowns_task.enqueue()
-        assert again.status == TaskResultStatus.SUCCESSFUL
-        assert ("PURGE", "/stories/published/", "localhost") in edge.requests
+        assert ("PURGE", path, "localhost") in edge.requests
         assert "BAN" in edge.methods()
         assert EdgePurge.objects.count() == 0
