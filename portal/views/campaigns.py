@@ -1,7 +1,5 @@
 """Campaign review by the survivor advisory group, in the portal at /my/campaigns/."""
 
-from functools import partial
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -87,7 +85,3 @@ def answer_campaign(request, pk, answer):
         return redirect("portal:advisory_campaign", pk=pk)
     messages.success(request, thanks)
     return redirect("portal:advisory_campaigns")
-
-
-approve = partial(answer_campaign, answer="approve")
-ask_for_changes = partial(answer_campaign, answer="changes")
